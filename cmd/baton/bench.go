@@ -1,0 +1,15 @@
+package main
+
+import (
+	"context"
+	"io"
+)
+
+const benchHelp = `Usage: baton bench SUBCOMMAND [flags]   (--json for machine-readable output)
+
+  pipeline  --conversations N --messages M --gap D --rate R   the real ingest → turn → delivery path
+`
+
+func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
+	return subcommands(ctx, "bench", args, stdout, map[string]func(context.Context, []string, io.Writer) error{}, benchHelp)
+}

@@ -1,0 +1,17 @@
+package main
+
+import (
+	"context"
+	"io"
+)
+
+const evalHelp = `Usage: baton eval SUBCOMMAND [flags]   (--json for machine-readable output)
+
+  intents    --train FILE [--dev FILE] --test FILE   intent accuracy, out-of-scope, calibration
+  sentiment  --data FILE                             sentiment accuracy / macro-F1 / Pearson r
+  details    --data FILE                             detail extraction span P/R/F1
+`
+
+func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
+	return subcommands(ctx, "eval", args, stdout, map[string]func(context.Context, []string, io.Writer) error{}, evalHelp)
+}

@@ -1,0 +1,214 @@
+package channel
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/batonhq/baton"
+)
+
+// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the raw body>".
+const SignatureHeader = "X-Baton-Signature"
+
+// Webhook is the generic webhook channel: signed JSON in, signed JSON out.
+type Webhook struct {
+	Secrets     []string // current first, then the previous one during rotation
+	OutboundURL string
+	Client      *http.Client
+}
+
+// Name implements Adapter.
+func (w *Webhook) Name() string { return "webhook" }
+
+// MaxBody implements Adapter: 64 KiB.
+func (w *Webhook) MaxBody() int64 { return 64 << 10 }
+
+// Sign returns the signature header value of body under secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a signature against every accepted secret in constant time.
+func Verify(secrets []string, body []byte, sig string) bool {
+	hexSig, ok := strings.CutPrefix(sig, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false
+	}
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		m := hmac.New(sha256.New, []byte(s))
+		m.Write(body)
+		if hmac.Equal(got, m.Sum(nil)) {
+			return true
+		}
+	}
+	return false
+}
+
+// WebhookBody is the inbound request body.
+type WebhookBody struct {
+	Sender  baton.Sender `json:"sender"`
+	Message struct {
+		ID     string     `json:"id"`
+		Text   string     `json:"text"`
+		SentAt *time.Time `json:"sent_at"`
+	} `json:"message"`
+}
+
+const (
+	maxIDLen   = 256
+	maxTextLen = 16 << 10
+)
+
+// Parse implements Adapter: signature first, then strict decoding.
+func (w *Webhook) Parse(h http.Header, body []byte) (baton.Inbound, error) {
+	if len(w.Secrets) == 0 || w.Secrets[0] == "" {
+		return baton.Inbound{}, baton.Errorf(baton.ErrUnavailable, "not_configured", "webhook channel has no secret configured")
+	}
+	if !Verify(w.Secrets, body, h.Get(SignatureHeader)) {
+		return baton.Inbound{}, baton.Errorf(baton.ErrUnauthorized, "invalid_signature", "missing or invalid %s", SignatureHeader)
+	}
+	return DecodeWebhook(body)
+}
+
+// DecodeWebhook validates and normalises a webhook body.
+func DecodeWebhook(body []byte) (baton.Inbound, error) {
+	if !utf8.Valid(body) {
+		return baton.Inbound{}, baton.Invalid("body is not valid UTF-8")
+	}
+	var b WebhookBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return baton.Inbound{}, baton.Invalid("invalid JSON: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return baton.Inbound{}, baton.Invalid("invalid JSON: trailing data after the object")
+	}
+	in := baton.Inbound{
+		Channel:    "webhook",
+		Sender:     baton.Sender{ID: strings.TrimSpace(b.Sender.ID), Name: strings.TrimSpace(b.Sender.Name), Email: strings.TrimSpace(b.Sender.Email), Phone: strings.TrimSpace(b.Sender.Phone)},
+		ExternalID: strings.TrimSpace(b.Message.ID),
+		Text:       strings.TrimSpace(b.Message.Text),
+		SentAt:     b.Message.SentAt,
+	}
+	switch {
+	case in.Sender.ID == "":
+		return baton.Inbound{}, baton.Invalid("sender.id is required")
+	case in.ExternalID == "":
+		return baton.Inbound{}, baton.Invalid("message.id is required")
+	case in.Text == "":
+		return baton.Inbound{}, baton.Invalid("message.text is required")
+	case len(in.Sender.ID) > maxIDLen || len(in.ExternalID) > maxIDLen:
+		return baton.Inbound{}, baton.Invalid("sender.id and message.id must be at most %d bytes", maxIDLen)
+	case len(in.Text) > maxTextLen:
+		return baton.Inbound{}, baton.Invalid("message.text must be at most %d bytes", maxTextLen)
+	case len(in.Sender.Name) > 200 || len(in.Sender.Email) > 320 || len(in.Sender.Phone) > 40:
+		return baton.Inbound{}, baton.Invalid("sender fields are too long")
+	case strings.ContainsRune(in.Text, 0) || strings.ContainsRune(in.Sender.ID, 0) || strings.ContainsRune(in.ExternalID, 0):
+		return baton.Inbound{}, baton.Invalid("text and ids must not contain NUL characters")
+	}
+	if in.Sender.Email != "" && !strings.Contains(in.Sender.Email, "@") {
+		return baton.Inbound{}, baton.Invalid("sender.email is not an email address")
+	}
+	if strings.ContainsRune(in.Sender.Name, 0) || strings.ContainsRune(in.Sender.Email, 0) || strings.ContainsRune(in.Sender.Phone, 0) {
+		return baton.Inbound{}, baton.Invalid("sender fields must not contain NUL characters")
+	}
+	return in, nil
+}
+
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %s must be %s", typ.Field, typ.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of input"
+	}
+	return err.Error()
+}
+
+// OutboundBody is what the webhook channel POSTs for each reply.
+type OutboundBody struct {
+	ConversationID int64 `json:"conversation_id"`
+	MessageID      int64 `json:"message_id"`
+	Recipient      struct {
+		ID string `json:"id"`
+	} `json:"recipient"`
+	Text      string           `json:"text"`
+	Author    baton.Author     `json:"author"`
+	Citations []baton.Citation `json:"citations"`
+}
+
+// Send implements Adapter: a signed POST with Idempotency-Key = message id.
+func (w *Webhook) Send(ctx context.Context, o baton.Outbound) error {
+	if w.OutboundURL == "" {
+		return &SendError{Err: errors.New("BATON_OUTBOUND_URL is not set")}
+	}
+	body := OutboundBody{ConversationID: o.ConversationID, MessageID: o.MessageID, Text: o.Text, Author: o.Author, Citations: o.Citations}
+	body.Recipient.ID = o.RecipientID
+	if body.Citations == nil {
+		body.Citations = []baton.Citation{}
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return &SendError{Permanent: true, Err: fmt.Errorf("encode reply: %w", err)}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.OutboundURL, bytes.NewReader(raw))
+	if err != nil {
+		return &SendError{Permanent: true, Err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", strconv.FormatInt(o.MessageID, 10))
+	if len(w.Secrets) > 0 && w.Secrets[0] != "" {
+		req.Header.Set(SignatureHeader, Sign(w.Secrets[0], raw))
+	}
+	client := w.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ne net.Error
+		timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+		return &SendError{AfterSend: timeout, Err: err}
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	se := &SendError{Status: resp.StatusCode, Err: errors.New(http.StatusText(resp.StatusCode))}
+	if s := resp.Header.Get("Retry-After"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil {
+			se.RetryAfter = time.Duration(n) * time.Second
+		}
+	}
+	se.Permanent = resp.StatusCode >= 400 && resp.StatusCode < 500 &&
+		resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests
+	return se
+}

@@ -1,0 +1,261 @@
+// Package config reads Baton's configuration from environment variables, overridden by flags,
+// and validates it once at start so that a bad value fails at boot, naming the variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Config is every setting Baton reads. Field tags name the environment variable.
+type Config struct {
+	DatabaseURL       string
+	RedisURL          string
+	HTTPAddr          string
+	PublicURL         string
+	WebhookSecret     string
+	WebhookSecretPrev string
+	OutboundURL       string
+	BurstWindow       time.Duration
+	IdleResolve       time.Duration
+	LeaseTTL          time.Duration
+	Concurrency       int
+	QueuePrefix       string
+	SessionTTL        time.Duration
+	LogLevel          string
+	LLMBaseURL        string
+	LLMAPIKey         string
+	ChatModel         string
+	EmbeddingModel    string
+	EmbeddingDim      int
+	LLMTimeout        time.Duration
+	ShutdownGrace     time.Duration
+}
+
+// LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
+func (c *Config) LLMConfigured() bool { return c.LLMBaseURL != "" || c.LLMAPIKey != "" }
+
+// field describes one Config field for env, flags and help.
+type field struct {
+	env, flag, help, def, secret string
+	ptr                          any
+}
+
+func (c *Config) fields() []field {
+	return []field{
+		{"BATON_DATABASE_URL", "database-url", "PostgreSQL connection URL", "postgres://postgres@127.0.0.1:5432/baton?sslmode=disable", "password", &c.DatabaseURL},
+		{"BATON_REDIS_URL", "redis-url", "Redis URL as asynq.ParseRedisURI accepts (redis://, rediss://, redis-socket://, redis-sentinel://)", "redis://127.0.0.1:6379/0", "password", &c.RedisURL},
+		{"BATON_HTTP_ADDR", "http-addr", "HTTP listen address", "127.0.0.1:8080", "", &c.HTTPAddr},
+		{"BATON_PUBLIC_URL", "public-url", "externally visible base URL (links, signatures, Secure cookies when https)", "http://127.0.0.1:8080", "", &c.PublicURL},
+		{"BATON_WEBHOOK_SECRET", "webhook-secret", "HMAC-SHA256 secret of inbound webhooks and outbound deliveries", "", "all", &c.WebhookSecret},
+		{"BATON_WEBHOOK_SECRET_PREVIOUS", "webhook-secret-previous", "previous webhook secret, still accepted during rotation", "", "all", &c.WebhookSecretPrev},
+		{"BATON_OUTBOUND_URL", "outbound-url", "URL replies are POSTed to (generic webhook channel); empty keeps them pending", "", "", &c.OutboundURL},
+		{"BATON_BURST_WINDOW", "burst-window", "messages of one conversation within this window get one answer (0 allowed)", "2s", "", &c.BurstWindow},
+		{"BATON_IDLE_RESOLVE", "idle-resolve", "an episode resolves itself this long after a bot answer", "24h", "", &c.IdleResolve},
+		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
+		{"BATON_CONCURRENCY", "concurrency", "task workers per process", "32", "", &c.Concurrency},
+		{"BATON_QUEUE_PREFIX", "queue-prefix", "prefix of asynq queue names (isolates deployments sharing a Redis)", "baton", "", &c.QueuePrefix},
+		{"BATON_SESSION_TTL", "session-ttl", "browser session lifetime", "12h", "", &c.SessionTTL},
+		{"BATON_LOG_LEVEL", "log-level", "debug, info, warn or error", "info", "", &c.LogLevel},
+		{"BATON_LLM_BASE_URL", "llm-base-url", "OpenAI-compatible base URL (OpenAI, Azure, Ollama, vLLM, llama.cpp); unset with no key = offline engine", "", "", &c.LLMBaseURL},
+		{"BATON_LLM_API_KEY", "llm-api-key", "API key of the LLM endpoint", "", "all", &c.LLMAPIKey},
+		{"BATON_CHAT_MODEL", "chat-model", "chat model name", "gpt-4o-mini", "", &c.ChatModel},
+		{"BATON_EMBEDDING_MODEL", "embedding-model", "embedding model name (used with an LLM endpoint)", "text-embedding-3-small", "", &c.EmbeddingModel},
+		{"BATON_EMBEDDING_DIM", "embedding-dim", "embedding dimension, 1..2000 (pgvector HNSW limit)", "384", "", &c.EmbeddingDim},
+		{"BATON_LLM_TIMEOUT", "llm-timeout", "deadline of one LLM call", "20s", "", &c.LLMTimeout},
+		{"BATON_SHUTDOWN_GRACE", "shutdown-grace", "how long SIGTERM waits for in-flight work", "15s", "", &c.ShutdownGrace},
+	}
+}
+
+// Load builds a Config from defaults, then the environment (getenv), then flags parsed from args
+// into fs. It returns the remaining arguments. Validation errors name the variable.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, []string, error) {
+	c := &Config{}
+	fields := c.fields()
+	raw := map[string]string{}
+	for _, f := range fields {
+		raw[f.env] = f.def
+		if v := getenv(f.env); v != "" {
+			raw[f.env] = v
+		}
+	}
+	flagVals := map[string]*string{}
+	for _, f := range fields {
+		flagVals[f.env] = fs.String(f.flag, "", f.help+" ("+f.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		for _, f := range fields {
+			if f.flag == fl.Name {
+				raw[f.env] = *flagVals[f.env]
+			}
+		}
+	})
+	var errs []error
+	for _, f := range fields {
+		v := strings.TrimSpace(raw[f.env])
+		switch p := f.ptr.(type) {
+		case *string:
+			*p = v
+		case *int:
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not an integer", f.env, v))
+			}
+			*p = n
+		case *time.Duration:
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration (e.g. 2s, 500ms, 24h)", f.env, v))
+			}
+			*p = d
+		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, c.Validate())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// Validate checks every value and names the variable of each bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(env, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{env}, args...)...))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("BATON_DATABASE_URL", "want a postgres:// URL")
+	}
+	if _, err := asynq.ParseRedisURI(c.RedisURL); err != nil {
+		bad("BATON_REDIS_URL", "%v", err)
+	}
+	if c.HTTPAddr == "" || !strings.Contains(c.HTTPAddr, ":") {
+		bad("BATON_HTTP_ADDR", "want host:port, got %q", c.HTTPAddr)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("BATON_PUBLIC_URL", "want an absolute http(s) URL, got %q", c.PublicURL)
+	}
+	if c.OutboundURL != "" {
+		if u, err := url.Parse(c.OutboundURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("BATON_OUTBOUND_URL", "want an absolute http(s) URL")
+		}
+	}
+	if c.LLMBaseURL != "" {
+		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("BATON_LLM_BASE_URL", "want an absolute http(s) URL")
+		}
+	}
+	if c.BurstWindow < 0 || c.BurstWindow > time.Minute {
+		bad("BATON_BURST_WINDOW", "must be between 0 and 1m, got %s", c.BurstWindow)
+	}
+	if c.IdleResolve <= 0 {
+		bad("BATON_IDLE_RESOLVE", "must be positive")
+	}
+	if c.LeaseTTL < time.Second {
+		bad("BATON_LEASE_TTL", "must be at least 1s")
+	}
+	if c.Concurrency < 1 || c.Concurrency > 1000 {
+		bad("BATON_CONCURRENCY", "must be 1..1000")
+	}
+	if c.QueuePrefix == "" || strings.ContainsAny(c.QueuePrefix, " :") {
+		bad("BATON_QUEUE_PREFIX", "must be non-empty, without spaces or colons")
+	}
+	if c.SessionTTL < time.Minute {
+		bad("BATON_SESSION_TTL", "must be at least 1m")
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		bad("BATON_LOG_LEVEL", "%v", err)
+	}
+	if c.EmbeddingDim < 1 || c.EmbeddingDim > 2000 {
+		bad("BATON_EMBEDDING_DIM", "must be 1..2000 (pgvector HNSW indexes at most 2000 dimensions), got %d", c.EmbeddingDim)
+	}
+	if c.LLMTimeout <= 0 {
+		bad("BATON_LLM_TIMEOUT", "must be positive")
+	}
+	if c.ShutdownGrace <= 0 {
+		bad("BATON_SHUTDOWN_GRACE", "must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// ParseLevel maps a BATON_LOG_LEVEL value to a slog level.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("unknown level %q (want debug, info, warn or error)", s)
+	}
+	return l, nil
+}
+
+// LogValue makes slog print a redacted copy: secrets as "[redacted]", passwords in URLs masked.
+func (c *Config) LogValue() slog.Value {
+	var attrs []slog.Attr
+	for _, f := range c.fields() {
+		var v string
+		switch p := f.ptr.(type) {
+		case *string:
+			v = *p
+		case *int:
+			v = strconv.Itoa(*p)
+		case *time.Duration:
+			v = p.String()
+		}
+		switch f.secret {
+		case "all":
+			if v != "" {
+				v = "[redacted]"
+			}
+		case "password":
+			v = redactURL(v)
+		}
+		attrs = append(attrs, slog.String(strings.ToLower(strings.TrimPrefix(f.env, "BATON_")), v))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[unparseable]"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Usage writes the environment variables to w-friendly text for `baton --help`.
+func Usage() string {
+	var b strings.Builder
+	c := &Config{}
+	for _, f := range c.fields() {
+		def := f.def
+		if def == "" {
+			def = "unset"
+		}
+		fmt.Fprintf(&b, "  %-30s %s (default %s)\n", f.env, f.help, def)
+	}
+	return b.String()
+}
+
+// Getenv is os.Getenv, named for injection in tests.
+var Getenv = os.Getenv

@@ -1,0 +1,206 @@
+// Package dbtest gives each test its own PostgreSQL database, cloned from a template that holds
+// the migrated schema. Cloning is fast, and NOTIFY channels, advisory locks and statistics cannot
+// leak between tests running in parallel (across packages too).
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/batonhq/baton/internal/postgres"
+)
+
+// AdminURL is the maintenance database used to create and drop test databases.
+// BATON_TEST_DATABASE_URL overrides it.
+func AdminURL() string {
+	if u := os.Getenv("BATON_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// templateLock serialises template creation across test processes.
+const templateLock = 7_420_002
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// template returns the name of the migrated template database, creating it once per schema.
+func template(ctx context.Context) (string, error) {
+	templateOnce.Do(func() {
+		templateName, templateErr = ensureTemplate(ctx)
+	})
+	return templateName, templateErr
+}
+
+func ensureTemplate(ctx context.Context) (string, error) {
+	hash, err := postgres.MigrationsHash()
+	if err != nil {
+		return "", err
+	}
+	name := "baton_tpl_" + hash
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		return "", fmt.Errorf("connect to admin database: %w", err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1)`, templateLock); err != nil {
+		return "", fmt.Errorf("lock template: %w", err)
+	}
+	defer admin.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, templateLock) //nolint:errcheck
+
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", fmt.Errorf("look up template: %w", err)
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_building"
+	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+building+` WITH (FORCE)`); err != nil {
+		return "", fmt.Errorf("drop stale template: %w", err)
+	}
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+building); err != nil {
+		return "", fmt.Errorf("create template: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, urlFor(building))
+	if err != nil {
+		return "", fmt.Errorf("connect to template: %w", err)
+	}
+	_, err = postgres.Migrate(ctx, conn, nil)
+	conn.Close(ctx)
+	if err != nil {
+		return "", fmt.Errorf("migrate template: %w", err)
+	}
+	if _, err := admin.Exec(ctx, `ALTER DATABASE `+building+` RENAME TO `+name); err != nil {
+		return "", fmt.Errorf("publish template: %w", err)
+	}
+	if _, err := admin.Exec(ctx, `ALTER DATABASE `+name+` WITH IS_TEMPLATE true`); err != nil {
+		return "", fmt.Errorf("mark template: %w", err)
+	}
+	dropStale(ctx, admin, name)
+	return name, nil
+}
+
+// dropStale removes templates of older schemas and test databases abandoned by killed runs.
+func dropStale(ctx context.Context, admin *pgx.Conn, keep string) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database
+		WHERE (datname LIKE 'baton_tpl_%' AND datname <> $1)
+		   OR (datname LIKE 'baton_test_%' AND (pg_stat_file('base/'||oid||'/PG_VERSION', true)).modification < now() - interval '6 hours')`, keep)
+	if err != nil {
+		return
+	}
+	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+	for _, n := range names {
+		admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{n}.Sanitize()+` WITH IS_TEMPLATE false`) //nolint:errcheck
+		admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{n}.Sanitize()+` WITH (FORCE)`)  //nolint:errcheck
+	}
+}
+
+// urlFor returns AdminURL with the database name replaced.
+func urlFor(db string) string {
+	u, err := url.Parse(AdminURL())
+	if err != nil {
+		panic(fmt.Sprintf("BATON_TEST_DATABASE_URL: %v", err))
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+// DB is one test's private database.
+type DB struct {
+	Name string
+	URL  string
+	Pool *pgxpool.Pool
+}
+
+// New creates a database for t, cloned from the migrated template, and drops it when t ends.
+func New(t testing.TB) *DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tpl, err := template(ctx)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "baton_test_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		t.Fatalf("dbtest: connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	// Clones of one template may race for its lock; retry briefly.
+	for attempt := 0; ; attempt++ {
+		_, err = admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tpl)
+		if err == nil || attempt == 20 {
+			break
+		}
+		time.Sleep(time.Duration(50+attempt*25) * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("dbtest: create database: %v", err)
+	}
+	db := &DB{Name: name, URL: urlFor(name)}
+	pool, err := postgres.Open(ctx, db.URL, nil)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	db.Pool = pool
+	t.Cleanup(func() {
+		pool.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, AdminURL())
+		if err != nil {
+			t.Logf("dbtest: drop %s: %v", name, err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Logf("dbtest: drop %s: %v", name, err)
+		}
+	})
+	return db
+}
+
+// Empty creates an empty database (no schema) for t, for testing migrations themselves.
+func Empty(t testing.TB) *DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "baton_test_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		t.Fatalf("dbtest: connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE template0`); err != nil {
+		t.Fatalf("dbtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if admin, err := pgx.Connect(ctx, AdminURL()); err == nil {
+			admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) //nolint:errcheck
+			admin.Close(ctx)
+		}
+	})
+	return &DB{Name: name, URL: urlFor(name)}
+}

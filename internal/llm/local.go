@@ -1,0 +1,227 @@
+package llm
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strings"
+	"unicode"
+)
+
+// Local embedder limits. 2000 is pgvector's HNSW limit for the vector type.
+const (
+	DefaultLocalDim = 384
+	MaxLocalDim     = 2000
+)
+
+// Feature weights: whole words carry the meaning, bigrams keep some word order, character
+// n-grams catch morphology and typos but are many, so each counts little.
+const (
+	weightWord     = 1.0
+	weightQuestion = 0.5 // question words tell "when" from "where" but shouldn't dominate
+	weightBigram   = 0.7
+	weightCharGram = 0.2
+)
+
+// LocalEmbedder embeds text offline with hashed lexical features: no model files, no network,
+// the same vector for the same text on every machine. It suits FAQ-style retrieval where
+// paraphrases share content words. Safe for concurrent use.
+type LocalEmbedder struct {
+	dim int
+}
+
+// NewLocalEmbedder returns a LocalEmbedder of dim dimensions (1..MaxLocalDim).
+func NewLocalEmbedder(dim int) (*LocalEmbedder, error) {
+	if dim < 1 || dim > MaxLocalDim {
+		return nil, fmt.Errorf("local embedder dimension %d outside 1..%d", dim, MaxLocalDim)
+	}
+	return &LocalEmbedder{dim: dim}, nil
+}
+
+// Model names the feature scheme and size; change the version when features change so stored
+// vectors are rebuilt rather than mixed.
+func (e *LocalEmbedder) Model() string { return fmt.Sprintf("local-hash-v1-%d", e.dim) }
+
+// Dim returns the vector size.
+func (e *LocalEmbedder) Dim() int { return e.dim }
+
+// Embed returns one L2-normalised vector per text (all zeros for text without words). It fails
+// only when ctx is done.
+func (e *LocalEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("local embed: %w", err)
+			}
+		}
+		out[i] = e.Vector(t)
+	}
+	return out, nil
+}
+
+// Vector embeds one text.
+func (e *LocalEmbedder) Vector(text string) []float32 {
+	type feature struct {
+		weight float64
+		tf     int
+	}
+	feats := make(map[string]*feature)
+	add := func(key string, w float64) {
+		if f, ok := feats[key]; ok {
+			f.tf++
+			return
+		}
+		feats[key] = &feature{weight: w, tf: 1}
+	}
+
+	var prev string
+	for _, word := range words(text) {
+		if stopwords[word] {
+			prev = "" // don't bridge a bigram across a dropped word
+			continue
+		}
+		stem := stemWord(word)
+		w := weightWord
+		if questionWords[word] {
+			w = weightQuestion
+		}
+		add("w:"+stem, w)
+		if prev != "" {
+			add("b:"+prev+" "+stem, weightBigram)
+		}
+		prev = stem
+		for _, g := range charGrams(word) {
+			add("c:"+g, weightCharGram)
+		}
+	}
+
+	vec := make([]float64, e.dim)
+	for key, f := range feats {
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(key))
+		sum := h.Sum64()
+		bucket := int(sum % uint64(e.dim))
+		// The top bit is independent of the bucket, so collisions cancel out on average.
+		sign := 1.0
+		if sum>>63 == 1 {
+			sign = -1
+		}
+		vec[bucket] += sign * f.weight * (1 + math.Log(float64(f.tf)))
+	}
+
+	var norm float64
+	for _, x := range vec {
+		norm += x * x
+	}
+	out := make([]float32, e.dim)
+	if norm == 0 {
+		return out
+	}
+	norm = math.Sqrt(norm)
+	for i, x := range vec {
+		out[i] = float32(x / norm)
+	}
+	return out
+}
+
+// words lower-cases text and splits it into runs of letters and digits; apostrophes inside a
+// word are dropped ("don't" -> "dont").
+func words(text string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range strings.ToLower(text) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+			b.WriteRune(r)
+		case r == '\'' || r == '’':
+			// joins contractions
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// charGrams returns the 3- to 5-rune grams of "<word>".
+func charGrams(word string) []string {
+	rs := []rune("<" + word + ">")
+	var out []string
+	for n := 3; n <= 5; n++ {
+		for i := 0; i+n <= len(rs); i++ {
+			out = append(out, string(rs[i:i+n]))
+		}
+	}
+	return out
+}
+
+// stemWord strips common English inflections from ASCII words so "refunds", "refunded" and
+// "refunding" meet. Deliberately light: over-stemming merges unrelated words.
+func stemWord(w string) string {
+	for _, r := range w {
+		if r < 'a' || r > 'z' {
+			return w
+		}
+	}
+	switch {
+	case len(w) > 4 && strings.HasSuffix(w, "ies"):
+		w = w[:len(w)-3] + "y"
+	case len(w) > 4 && strings.HasSuffix(w, "sses"):
+		w = w[:len(w)-2]
+	case len(w) > 3 && (strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "ches") ||
+		strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "zes")):
+		w = w[:len(w)-2]
+	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") &&
+		!strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
+		w = w[:len(w)-1]
+	case len(w) > 5 && strings.HasSuffix(w, "ing") && hasVowel(w[:len(w)-3]):
+		w = undouble(w[:len(w)-3])
+	case len(w) > 4 && strings.HasSuffix(w, "ed") && !strings.HasSuffix(w, "eed") && hasVowel(w[:len(w)-2]):
+		w = undouble(w[:len(w)-2])
+	}
+	// A final silent e: "change", "changed" and "changing" all become "chang".
+	if len(w) > 4 && strings.HasSuffix(w, "e") && !strings.HasSuffix(w, "ee") {
+		w = w[:len(w)-1]
+	}
+	return w
+}
+
+// hasVowel keeps "string" and "red" whole: a stem needs a vowel.
+func hasVowel(w string) bool { return strings.ContainsAny(w, "aeiouy") }
+
+// undouble turns "shipp" (from "shipping") into "ship".
+func undouble(w string) string {
+	n := len(w)
+	if n >= 3 && w[n-1] == w[n-2] && !strings.ContainsRune("aeiouls", rune(w[n-1])) {
+		return w[:n-1]
+	}
+	return w
+}
+
+var stopwords = setOf(
+	"a", "an", "the", "and", "or", "but", "if", "so", "of", "to", "in", "on", "at", "for", "with",
+	"by", "from", "about", "into", "as", "is", "are", "was", "were", "be", "been", "being", "am",
+	"do", "does", "did", "done", "have", "has", "had", "i", "me", "my", "mine", "you", "your",
+	"yours", "we", "us", "our", "it", "its", "this", "that", "these", "those", "there", "here",
+	"they", "them", "their", "he", "him", "his", "she", "her", "can", "could", "would", "should",
+	"will", "shall", "may", "might", "must", "im", "ive", "id", "youre", "its", "just", "also",
+	"please", "hi", "hello", "hey", "thanks", "thank", "some", "any", "get", "got", "then", "than",
+)
+
+var questionWords = setOf("what", "when", "where", "which", "who", "why", "how")
+
+func setOf(ws ...string) map[string]bool {
+	m := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
+}

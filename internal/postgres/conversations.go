@@ -1,0 +1,82 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton"
+)
+
+// ListConversations lists conversations newest first, without messages.
+func (db *DB) ListConversations(ctx context.Context, f baton.ConversationFilter) ([]baton.Conversation, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Status != "" {
+		add("c.status = $%d", string(f.Status))
+	}
+	if f.CustomerID != 0 {
+		add("c.customer_id = $%d", f.CustomerID)
+	}
+	if f.Channel != "" {
+		add("c.channel = $%d", f.Channel)
+	}
+	if f.After != 0 {
+		add("c.id < $%d", f.After)
+	}
+	if !f.AllTeams {
+		add("(c.team_id IS NULL OR c.team_id = ANY($%d))", f.Teams)
+	}
+	q := `SELECT ` + conversationColumns + ` FROM conversations c JOIN customers cu ON cu.id = c.customer_id`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, f.Limit)
+	q += fmt.Sprintf(" ORDER BY c.id DESC LIMIT $%d", len(args))
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (baton.Conversation, error) { return scanConversation(r) })
+}
+
+// Conversation returns one conversation with all its messages in order.
+func (db *DB) Conversation(ctx context.Context, id int64) (baton.Conversation, error) {
+	c, err := scanConversation(db.Pool.QueryRow(ctx, `SELECT `+conversationColumns+`
+		FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = $1`, id))
+	if err != nil {
+		return c, notFound(err, "conversation")
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 ORDER BY sort_at, id`, id)
+	if err != nil {
+		return c, fmt.Errorf("list messages: %w", err)
+	}
+	c.Messages, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (baton.Message, error) { return scanMessage(r) })
+	if err != nil {
+		return c, fmt.Errorf("list messages: %w", err)
+	}
+	return c, nil
+}
+
+// Resolve closes the current episode of a conversation explicitly.
+func (db *DB) Resolve(ctx context.Context, actorID, id int64) error {
+	now := db.Clock.Now()
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var episode int
+		if err := tx.QueryRow(ctx, `UPDATE conversations SET status = 'resolved', assigned_user_id = NULL, updated_at = $2
+			WHERE id = $1 RETURNING episode`, id, now).Scan(&episode); err != nil {
+			return notFound(err, "conversation")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE episodes SET resolved_at = $3, resolution = 'explicit'
+			WHERE conversation_id = $1 AND number = $2 AND resolved_at IS NULL`, id, episode, now); err != nil {
+			return fmt.Errorf("resolve episode: %w", err)
+		}
+		return Audit(ctx, tx, db, actorID, "resolve", "conversation", fmt.Sprint(id), nil, nil)
+	})
+}

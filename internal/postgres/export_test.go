@@ -1,0 +1,4 @@
+package postgres
+
+// ReadMigrations exposes readMigrations to tests.
+var ReadMigrations = readMigrations

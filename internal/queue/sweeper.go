@@ -1,0 +1,67 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/postgres"
+)
+
+// Sweeper re-enqueues turns of conversations that have unanswered messages and no live lease:
+// a worker was killed mid-turn (asynq would wait 60–120 s) or a task ran out of retries.
+type Sweeper struct {
+	DB       *postgres.DB
+	Client   *asynq.Client
+	Queues   Queues
+	Log      *slog.Logger
+	Clock    baton.Clock
+	Interval time.Duration // default 2s
+	// Grace is how long a message may wait before it counts as stalled (beyond the window).
+	Grace time.Duration
+}
+
+// Run sweeps until ctx is done.
+func (s *Sweeper) Run(ctx context.Context) error {
+	if s.Interval == 0 {
+		s.Interval = 2 * time.Second
+	}
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if n, err := s.Once(ctx); err != nil {
+				s.Log.WarnContext(ctx, "sweep stalled turns", "err", err)
+			} else if n > 0 {
+				s.Log.InfoContext(ctx, "re-enqueued stalled turns", "count", n)
+			}
+		}
+	}
+}
+
+// Once runs one sweep and returns how many turns it re-enqueued.
+func (s *Sweeper) Once(ctx context.Context) (int, error) {
+	stalled, err := s.DB.Stalled(ctx, s.Grace, 200)
+	if err != nil {
+		return 0, err
+	}
+	// One id per conversation, message and sweep period: copies from several workers collapse.
+	bucket := s.Clock.Now().Unix() / int64(max(1, int(s.Interval.Seconds())))
+	for _, p := range stalled {
+		payload, _ := json.Marshal(p)
+		id := fmt.Sprintf("sweep:%d:%d:%d", p.ConversationID, p.MessageID, bucket)
+		if err := Enqueue(ctx, s.Client, s.Queues, TypeTurn, id, payload, 0); err != nil {
+			return 0, err
+		}
+	}
+	return len(stalled), nil
+}
+

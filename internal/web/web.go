@@ -1,0 +1,271 @@
+// Package web is Baton's HTTP surface: channel webhooks, the agent and admin APIs, auth,
+// health and metrics. Handlers return errors; one function maps them to statuses and JSON.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/batonhq/baton"
+)
+
+// Access is who may call a route.
+type Access int
+
+const (
+	Public Access = iota // no user; the handler checks its own credentials (e.g. a webhook signature)
+	Agent                // an agent or an admin
+	Admin                // admins only
+)
+
+// HandlerFunc is an HTTP handler that returns its error for central mapping.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Auth resolves credentials to users.
+type Auth interface {
+	UserByToken(ctx context.Context, token string) (baton.User, error)
+	UserBySession(ctx context.Context, sid string) (baton.User, string, error)
+	CreateSession(ctx context.Context, userID int64, ttl time.Duration) (sid, csrf string, expires time.Time, err error)
+	DeleteSession(ctx context.Context, sid string) error
+}
+
+// Pinger reports whether a dependency answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server routes requests. Create it with New, add features with Handle, serve Handler().
+type Server struct {
+	mux        *http.ServeMux
+	log        *slog.Logger
+	auth       Auth
+	secure     bool // cookies get Secure when the public URL is https
+	sessionTTL time.Duration
+	routes     []string
+	db, redis  Pinger
+	registry   *prometheus.Registry
+	requests   *prometheus.HistogramVec
+}
+
+// Options configure a Server.
+type Options struct {
+	Log        *slog.Logger
+	Auth       Auth
+	PublicURL  string
+	SessionTTL time.Duration
+	DB         Pinger // /readyz fails without it
+	Redis      Pinger // /readyz reports it but stays ready: ingest keeps accepting when Redis is down
+	Registry   *prometheus.Registry
+}
+
+// New builds a server with the health, metrics and auth routes registered.
+func New(o Options) *Server {
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{
+		mux: http.NewServeMux(), log: o.Log, auth: o.Auth,
+		secure:     strings.HasPrefix(o.PublicURL, "https://"),
+		sessionTTL: o.SessionTTL, db: o.DB, redis: o.Redis, registry: o.Registry,
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "baton_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "status"}),
+	}
+	if s.sessionTTL == 0 {
+		s.sessionTTL = 12 * time.Hour
+	}
+	o.Registry.MustRegister(s.requests)
+	s.Handle("GET /livez", Public, 0, s.livez)
+	s.Handle("GET /readyz", Public, 0, s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
+	s.routes = append(s.routes, "GET /metrics")
+	s.Handle("POST /v1/auth/session", Public, 4<<10, s.createSession)
+	s.Handle("DELETE /v1/auth/session", Agent, 0, s.deleteSession)
+	s.Handle("GET /v1/auth/me", Agent, 0, s.me)
+	return s
+}
+
+// Registry is where features register their Prometheus metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Handle registers h for pattern ("METHOD /path") behind the access check, with a request body
+// limit (0 = 1 MiB).
+func (s *Server) Handle(pattern string, access Access, maxBody int64, h HandlerFunc) {
+	if maxBody == 0 {
+		maxBody = 1 << 20
+	}
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, s.wrap(pattern, access, maxBody, h))
+}
+
+// Routes lists the registered patterns, for the OpenAPI drift test.
+func (s *Server) Routes() []string {
+	out := append([]string(nil), s.routes...)
+	sort.Strings(out)
+	return out
+}
+
+// Handler is the root handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) wrap(pattern string, access Access, maxBody int64, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
+		ctx, err := s.authorize(r, access)
+		if err == nil {
+			err = h(sw, r.WithContext(ctx))
+		}
+		if err != nil {
+			s.writeError(sw, r, err)
+		}
+		s.requests.WithLabelValues(pattern, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
+	})
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// ErrorBody is the one error shape of the API.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// StatusOf maps an error to its HTTP status and client-safe code and message.
+func StatusOf(err error) (int, string, string) {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body exceeds %d bytes", maxErr.Limit)
+	}
+	var be *baton.Error
+	code, msg := "", ""
+	if errors.As(err, &be) {
+		code, msg = be.Code, be.Message
+	}
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, baton.ErrInvalid):
+		status = http.StatusBadRequest
+	case errors.Is(err, baton.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, baton.ErrConflict):
+		status = http.StatusConflict
+	case errors.Is(err, baton.ErrUnauthorized):
+		status = http.StatusUnauthorized
+	case errors.Is(err, baton.ErrForbidden):
+		status = http.StatusForbidden
+	case errors.Is(err, baton.ErrTooLarge):
+		status = http.StatusRequestEntityTooLarge
+	case errors.Is(err, baton.ErrUnavailable):
+		status = http.StatusServiceUnavailable
+	}
+	if code == "" {
+		code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+	}
+	if msg == "" || status == http.StatusInternalServerError {
+		msg = http.StatusText(status)
+		if status == http.StatusInternalServerError {
+			code = "internal"
+		}
+	}
+	return status, code, msg
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, msg := StatusOf(err)
+	if status >= 500 && s.log != nil {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body ErrorBody
+	body.Error.Code, body.Error.Message = code, msg
+	WriteJSON(w, status, body) //nolint:errcheck
+}
+
+// DecodeJSON reads a JSON body into v, rejecting unknown fields and trailing data.
+func DecodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		if errors.Is(err, io.EOF) {
+			return baton.Invalid("request body is empty")
+		}
+		return baton.Invalid("invalid JSON body: %v", err)
+	}
+	if dec.More() {
+		return baton.Invalid("invalid JSON body: trailing data")
+	}
+	return nil
+}
+
+// PathID parses a positive integer path value.
+func PathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, baton.Errorf(baton.ErrNotFound, "not_found", "%s not found", name)
+	}
+	return id, nil
+}
+
+func (s *Server) livez(w http.ResponseWriter, r *http.Request) error {
+	return WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	out := map[string]string{"status": "ready", "postgres": "ok", "redis": "ok"}
+	status := http.StatusOK
+	if s.db == nil || s.db.Ping(ctx) != nil {
+		out["postgres"], out["status"], status = "down", "not ready", http.StatusServiceUnavailable
+	}
+	if s.redis == nil {
+		out["redis"] = "not configured"
+	} else if err := s.redis.Ping(ctx); err != nil {
+		out["redis"] = "down" // reported, not fatal: messages wait in the outbox
+	}
+	return WriteJSON(w, status, out)
+}

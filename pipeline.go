@@ -1,0 +1,118 @@
+package baton
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sender is the customer as a channel describes them.
+type Sender struct {
+	ID    string `json:"id"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// Inbound is a normalised inbound message from any channel.
+type Inbound struct {
+	Channel    string
+	Sender     Sender
+	ExternalID string
+	Text       string
+	SentAt     *time.Time // the provider's timestamp, when it gives one
+}
+
+// IngestResult says where an inbound message was stored. Duplicate is true when the channel
+// retried a message Baton already had; nothing new was stored then.
+type IngestResult struct {
+	ConversationID int64 `json:"conversation_id"`
+	MessageID      int64 `json:"message_id"`
+	Duplicate      bool  `json:"-"`
+}
+
+// Task kinds written to the outbox and run by workers.
+const (
+	TaskTurn    = "turn"
+	TaskDeliver = "deliver"
+)
+
+// TaskPayload is the payload of turn and deliver tasks.
+type TaskPayload struct {
+	ConversationID int64 `json:"conversation_id"`
+	MessageID      int64 `json:"message_id"`
+}
+
+// OutboxRow is a task waiting to be relayed to the queue.
+type OutboxRow struct {
+	ID      int64
+	Kind    string
+	TaskID  string
+	Payload json.RawMessage
+	RunAt   time.Time
+}
+
+// Lease is a claimed right to run the next turn of a conversation. Token grows with every
+// claim; a write that carries a stale token is refused (fencing).
+type Lease struct {
+	ConversationID int64
+	Owner          string
+	Token          int64
+}
+
+// ErrLeaseLost means another turn now owns the conversation: this turn must not write.
+var ErrLeaseLost = errors.New("turn lease lost")
+
+// ErrLeaseBusy means another turn of the conversation is running.
+var ErrLeaseBusy = errors.New("turn lease busy")
+
+// TurnState is what a turn reads before deciding: the conversation, its unanswered customer
+// messages (in order) and recent history.
+type TurnState struct {
+	Conversation Conversation
+	Pending      []Message // unprocessed customer messages, oldest first
+	History      []Message // recent earlier messages, oldest first
+}
+
+// Reply is a message the bot (or the system) decided to send.
+type Reply struct {
+	Author     Author
+	Visibility Visibility
+	Text       string
+	Citations  []Citation
+	Meta       map[string]any
+}
+
+// TurnOutcome is everything one turn writes, in one transaction.
+type TurnOutcome struct {
+	Replies   []Reply
+	Processed []int64                  // customer messages this turn answered
+	Meta      map[int64]map[string]any // per customer message: what was understood
+	Details   map[string]string        // merged into the conversation's gathered details
+	Status    ConversationStatus       // new status; "" keeps it
+	Sentiment *float64                 // new sentiment trend
+	Trace     map[string]any
+	StartedAt time.Time
+}
+
+// Outbound is a reply ready for a channel to send.
+type Outbound struct {
+	MessageID      int64      `json:"message_id"`
+	ConversationID int64      `json:"conversation_id"`
+	Channel        string     `json:"-"`
+	RecipientID    string     `json:"-"`
+	Text           string     `json:"text"`
+	Author         Author     `json:"author"`
+	Citations      []Citation `json:"citations"`
+	Visibility     Visibility `json:"-"`
+	State          DeliveryState
+	Attempts       int
+}
+
+// DeliveryUpdate records one delivery attempt's result.
+type DeliveryUpdate struct {
+	MessageID int64
+	State     DeliveryState // the state reached; it is applied only if it moves forward
+	Attempted bool          // count an attempt
+	Error     string
+}
