@@ -8,8 +8,11 @@ import (
 const benchHelp = `Usage: baton bench SUBCOMMAND [flags]   (--json for machine-readable output)
 
   pipeline  --conversations N --messages M --gap D --rate R   the real ingest → turn → delivery path
+  retrieval --chunks N                                        hybrid retrieval latency and HNSW recall
 `
 
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
-	return subcommands(ctx, "bench", args, stdout, map[string]func(context.Context, []string, io.Writer) error{}, benchHelp)
+	return subcommands(ctx, "bench", args, stdout, map[string]func(context.Context, []string, io.Writer) error{
+		"retrieval": benchRetrieval,
+	}, benchHelp)
 }

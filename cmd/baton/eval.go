@@ -10,8 +10,11 @@ const evalHelp = `Usage: baton eval SUBCOMMAND [flags]   (--json for machine-rea
   intents    --train FILE [--dev FILE] --test FILE   intent accuracy, out-of-scope, calibration
   sentiment  --data FILE                             sentiment accuracy / macro-F1 / Pearson r
   details    --data FILE                             detail extraction span P/R/F1
+  retrieval  --faqs FILE --queries FILE              FAQ retrieval Recall@1/5, MRR@10 (fts, vector, hybrid)
 `
 
 func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
-	return subcommands(ctx, "eval", args, stdout, map[string]func(context.Context, []string, io.Writer) error{}, evalHelp)
+	return subcommands(ctx, "eval", args, stdout, map[string]func(context.Context, []string, io.Writer) error{
+		"retrieval": evalRetrieval,
+	}, evalHelp)
 }
