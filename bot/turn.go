@@ -15,7 +15,7 @@ import (
 // Store is what a turn needs from the database. Errors: baton.ErrLeaseBusy from ClaimLease,
 // baton.ErrLeaseLost from ExtendLease and CommitTurn; others are infrastructure errors.
 type Store interface {
-	ShouldWait(ctx context.Context, convID, msgID int64, window time.Duration) (done, wait bool, err error)
+	ShouldWait(ctx context.Context, convID, msgID int64, window time.Duration) (done, wait bool, early time.Duration, err error)
 	ClaimLease(ctx context.Context, convID int64, owner string, ttl time.Duration) (baton.Lease, error)
 	ExtendLease(ctx context.Context, l baton.Lease, ttl time.Duration) error
 	ReleaseLease(ctx context.Context, l baton.Lease) error
@@ -58,9 +58,20 @@ type Result struct {
 // twice for the same message: the second run finds the message answered and does nothing.
 func (e *Engine) Turn(ctx context.Context, convID, msgID int64) (Result, error) {
 	// 1. Debounce on Postgres timestamps: a newer message inside the window runs the turn.
-	done, wait, err := e.Store.ShouldWait(ctx, convID, msgID, e.Window)
+	done, wait, early, err := e.Store.ShouldWait(ctx, convID, msgID, e.Window)
 	if err != nil {
 		return Result{}, err
+	}
+	if early > 0 && !done && !wait {
+		// The queue ran the task before the window closed; wait it out, then look again.
+		select {
+		case <-time.After(early):
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+		if done, wait, _, err = e.Store.ShouldWait(ctx, convID, msgID, e.Window); err != nil {
+			return Result{}, err
+		}
 	}
 	if done {
 		return Result{Skipped: "answered"}, nil

@@ -66,6 +66,7 @@ type app struct {
 	channels channel.Registry
 	registry *prometheus.Registry
 	clock    baton.Clock
+	brain    bot.Decider // set by tests; nil = chosen from the configuration
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pgx.QueryTracer) (*app, error) {
@@ -116,6 +117,9 @@ func (a *app) server() *web.Server {
 
 // decider picks the bot's brain.
 func (a *app) decider() bot.Decider {
+	if a.brain != nil {
+		return a.brain
+	}
 	return bot.Minimal{}
 }
 

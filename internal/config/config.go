@@ -62,7 +62,7 @@ func (c *Config) fields() []field {
 		{"BATON_BURST_WINDOW", "burst-window", "messages of one conversation within this window get one answer (0 allowed)", "2s", "", &c.BurstWindow},
 		{"BATON_IDLE_RESOLVE", "idle-resolve", "an episode resolves itself this long after a bot answer", "24h", "", &c.IdleResolve},
 		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
-		{"BATON_CONCURRENCY", "concurrency", "task workers per process", "32", "", &c.Concurrency},
+		{"BATON_CONCURRENCY", "concurrency", "task workers per process (a turn waiting out the burst window holds one, not a DB connection)", "64", "", &c.Concurrency},
 		{"BATON_QUEUE_PREFIX", "queue-prefix", "prefix of asynq queue names (isolates deployments sharing a Redis)", "baton", "", &c.QueuePrefix},
 		{"BATON_SESSION_TTL", "session-ttl", "browser session lifetime", "12h", "", &c.SessionTTL},
 		{"BATON_LOG_LEVEL", "log-level", "debug, info, warn or error", "info", "", &c.LogLevel},

@@ -166,18 +166,24 @@ func (db *DB) MarkDispatched(ctx context.Context, ids []int64) error {
 
 // ShouldWait decides the debounce for the turn task of message msgID: done is true when the
 // message was already answered; wait is true when a newer unanswered message of the same
-// conversation arrived less than window ago (its own task will run the turn).
-func (db *DB) ShouldWait(ctx context.Context, convID, msgID int64, window time.Duration) (done, wait bool, err error) {
+// conversation arrived less than window ago (its own task will run the turn). early is how long
+// until the message itself is window old (asynq may run a delayed task up to a second early).
+func (db *DB) ShouldWait(ctx context.Context, convID, msgID int64, window time.Duration) (done, wait bool, early time.Duration, err error) {
 	now := db.Clock.Now()
+	var received *time.Time
 	err = db.Pool.QueryRow(ctx, `SELECT
 			coalesce((SELECT processed_at IS NOT NULL FROM messages WHERE id = $2), true),
 			EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND author = 'customer'
-				AND processed_at IS NULL AND id > $2 AND received_at > $3)`,
-		convID, msgID, now.Add(-window)).Scan(&done, &wait)
+				AND processed_at IS NULL AND id > $2 AND received_at > $3),
+			(SELECT received_at FROM messages WHERE id = $2)`,
+		convID, msgID, now.Add(-window)).Scan(&done, &wait, &received)
 	if err != nil {
-		return false, false, fmt.Errorf("check debounce: %w", err)
+		return false, false, 0, fmt.Errorf("check debounce: %w", err)
 	}
-	return done, wait, nil
+	if received != nil {
+		early = max(0, received.Add(window).Sub(now))
+	}
+	return done, wait, early, nil
 }
 
 // ClaimLease claims the turn lease of a conversation if it is free or expired.
@@ -312,6 +318,12 @@ func (db *DB) LoadTurn(ctx context.Context, convID int64) (baton.TurnState, erro
 func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutcome) ([]int64, error) {
 	now := db.Clock.Now()
 	var ids []int64
+	if out.Processed == nil {
+		out.Processed = []int64{}
+	}
+	if out.Details == nil {
+		out.Details = map[string]string{}
+	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		details, err := json.Marshal(out.Details)
 		if err != nil {

@@ -143,6 +143,10 @@ func Open(ctx context.Context, url string, tracer pgx.QueryTracer) (*pgxpool.Poo
 	if tracer != nil {
 		cfg.ConnConfig.Tracer = tracer
 	}
+	// pgxpool's default (max(4, CPUs)) starves the workers; pool_max_conns in the URL still wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		return pgxvec.RegisterTypes(ctx, c)
 	}

@@ -64,4 +64,3 @@ func (s *Sweeper) Once(ctx context.Context) (int, error) {
 	}
 	return len(stalled), nil
 }
-
