@@ -1,0 +1,48 @@
+# Baton — `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/baton
+export BATON_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/baton?sslmode=disable
+export BATON_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+.PHONY: help setup build demo run test lint fuzz bench eval
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+
+setup: ## install/start PostgreSQL+pgvector, Redis, Chromium; create and migrate the baton database
+	@bash scripts/setup.sh
+	@$(GO) build -o $(BIN) ./cmd/baton
+	@$(BIN) migrate >/dev/null
+
+build: ## build bin/baton
+	$(GO) build -o $(BIN) ./cmd/baton
+
+demo: setup ## set up, seed demo data, run Baton and replay a scripted conversation
+	$(BIN) demo
+
+run: setup ## run Baton (HTTP + workers) with the configuration from the environment
+	$(BIN) run
+
+test: setup ## run every test against the real PostgreSQL and Redis (race detector on)
+	$(GO) test -race -count=1 ./...
+
+lint: ## go vet, gofmt and staticcheck (pinned in go.mod's tool block)
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) tool staticcheck ./...
+
+fuzz: ## fuzz the webhook decoder for FUZZTIME (default 60s)
+	$(GO) test ./internal/channel -run '^$$' -fuzz FuzzDecodeWebhook -fuzztime $${FUZZTIME:-60s}
+
+bench: setup ## benchmark the pipeline and retrieval
+	$(BIN) bench pipeline --conversations 200 --messages 5 --gap 0 --json
+	$(BIN) bench retrieval --chunks 100000 --json
+
+eval: setup ## quality on the public datasets in ../shared/datasets
+	$(BIN) eval retrieval --faqs ../shared/datasets/stackfaq/faqs.jsonl --queries ../shared/datasets/stackfaq/queries_dev.jsonl
+	$(BIN) eval intents --train ../shared/datasets/clinc150/train.jsonl --test ../shared/datasets/clinc150/val.jsonl
+	$(BIN) eval intents --train ../shared/datasets/banking77/train.csv --test ../shared/datasets/banking77/train.csv
+	$(BIN) eval sentiment --data ../shared/datasets/airline_sentiment/dev.csv
+	$(BIN) eval sentiment --data ../shared/datasets/vader_sentiment/tweets_dev.jsonl
+	$(BIN) eval details --data ../shared/datasets/restaurant8k/train.jsonl
