@@ -42,7 +42,7 @@ bench: setup ## benchmark the pipeline and retrieval
 eval: setup ## quality on the public datasets in ../shared/datasets
 	$(BIN) eval retrieval --faqs ../shared/datasets/stackfaq/faqs.jsonl --queries ../shared/datasets/stackfaq/queries_dev.jsonl
 	$(BIN) eval intents --train ../shared/datasets/clinc150/train.jsonl --test ../shared/datasets/clinc150/val.jsonl
-	$(BIN) eval intents --train ../shared/datasets/banking77/train.csv --test ../shared/datasets/banking77/train.csv
+	$(BIN) eval intents --train ../shared/datasets/banking77/train.csv --test-split 0.2
 	$(BIN) eval sentiment --data ../shared/datasets/airline_sentiment/dev.csv
 	$(BIN) eval sentiment --data ../shared/datasets/vader_sentiment/tweets_dev.jsonl
 	$(BIN) eval details --data ../shared/datasets/restaurant8k/train.jsonl

@@ -63,6 +63,14 @@ type Lease struct {
 // ErrLeaseLost means another turn now owns the conversation: this turn must not write.
 var ErrLeaseLost = errors.New("turn lease lost")
 
+// Debounce is what a turn task reads before it runs.
+type Debounce struct {
+	Answered  bool          // the message was already answered (or is gone)
+	Newer     bool          // a newer unanswered message arrived within the window: its task runs the turn
+	Early     time.Duration // the queue ran the task this long before the window closed
+	LeaseFree bool          // no turn of the conversation is running
+}
+
 // ErrLeaseBusy means another turn of the conversation is running.
 var ErrLeaseBusy = errors.New("turn lease busy")
 

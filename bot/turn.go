@@ -15,7 +15,7 @@ import (
 // Store is what a turn needs from the database. Errors: baton.ErrLeaseBusy from ClaimLease,
 // baton.ErrLeaseLost from ExtendLease and CommitTurn; others are infrastructure errors.
 type Store interface {
-	ShouldWait(ctx context.Context, convID, msgID int64, window time.Duration) (done, wait bool, early time.Duration, err error)
+	Debounce(ctx context.Context, convID, msgID int64, window time.Duration) (baton.Debounce, error)
 	ClaimLease(ctx context.Context, convID int64, owner string, ttl time.Duration) (baton.Lease, error)
 	ExtendLease(ctx context.Context, l baton.Lease, ttl time.Duration) error
 	ReleaseLease(ctx context.Context, l baton.Lease) error
@@ -58,31 +58,9 @@ type Result struct {
 // twice for the same message: the second run finds the message answered and does nothing.
 func (e *Engine) Turn(ctx context.Context, convID, msgID int64) (Result, error) {
 	// 1. Debounce on Postgres timestamps: a newer message inside the window runs the turn.
-	done, wait, early, err := e.Store.ShouldWait(ctx, convID, msgID, e.Window)
-	if err != nil {
-		return Result{}, err
-	}
-	if early > 0 && !done && !wait {
-		// The queue ran the task before the window closed; wait it out, then look again.
-		select {
-		case <-time.After(early):
-		case <-ctx.Done():
-			return Result{}, ctx.Err()
-		}
-		if done, wait, _, err = e.Store.ShouldWait(ctx, convID, msgID, e.Window); err != nil {
-			return Result{}, err
-		}
-	}
-	if done {
-		return Result{Skipped: "answered"}, nil
-	}
-	if wait {
-		return Result{Skipped: "debounced"}, nil
-	}
-	// 2. One turn per conversation: claim the lease, keep it alive while we work.
-	lease, err := e.Store.ClaimLease(ctx, convID, e.Owner, e.LeaseTTL)
-	if err != nil {
-		return Result{}, err
+	lease, skipped, err := e.claim(ctx, convID, msgID)
+	if err != nil || skipped != "" {
+		return Result{Skipped: skipped}, err
 	}
 	ctx, stop := e.heartbeat(ctx, lease)
 	defer stop()
@@ -122,6 +100,55 @@ func (e *Engine) Turn(ctx context.Context, convID, msgID int64) (Result, error) 
 		}
 	}
 	return Result{Replies: ids, Answered: out.Processed}, nil
+}
+
+// busyWait bounds how long a task waits in-process for another turn of its conversation
+// before handing back to the queue (whose retry clock has one-second resolution).
+const busyWait = 3 * time.Second
+
+// claim debounces and then claims the conversation's lease (step 1 and 2 of a turn). While
+// another turn runs, it polls with reads, not writes; that turn often answers this message too.
+func (e *Engine) claim(ctx context.Context, convID, msgID int64) (baton.Lease, string, error) {
+	deadline := time.Now().Add(busyWait)
+	for {
+		d, err := e.Store.Debounce(ctx, convID, msgID, e.Window)
+		switch {
+		case err != nil:
+			return baton.Lease{}, "", err
+		case d.Answered:
+			return baton.Lease{}, "answered", nil
+		case d.Newer:
+			return baton.Lease{}, "debounced", nil
+		case d.Early > 0:
+			// The queue ran the task before the window closed; wait it out, then look again.
+			if err := sleep(ctx, d.Early); err != nil {
+				return baton.Lease{}, "", err
+			}
+			continue
+		case d.LeaseFree:
+			lease, err := e.Store.ClaimLease(ctx, convID, e.Owner, e.LeaseTTL)
+			if !errors.Is(err, baton.ErrLeaseBusy) {
+				return lease, "", err
+			}
+		}
+		if time.Now().After(deadline) {
+			return baton.Lease{}, "", baton.ErrLeaseBusy
+		}
+		if err := sleep(ctx, 15*time.Millisecond); err != nil {
+			return baton.Lease{}, "", err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // heartbeat extends the lease every third of its TTL until stop is called. If the lease is

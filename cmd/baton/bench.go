@@ -13,6 +13,7 @@ const benchHelp = `Usage: baton bench SUBCOMMAND [flags]   (--json for machine-r
 
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	return subcommands(ctx, "bench", args, stdout, map[string]func(context.Context, []string, io.Writer) error{
+		"pipeline":  benchPipeline,
 		"retrieval": benchRetrieval,
 	}, benchHelp)
 }

@@ -15,6 +15,9 @@ const evalHelp = `Usage: baton eval SUBCOMMAND [flags]   (--json for machine-rea
 
 func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
 	return subcommands(ctx, "eval", args, stdout, map[string]func(context.Context, []string, io.Writer) error{
+		"intents":   evalIntents,
+		"sentiment": evalSentiment,
+		"details":   evalDetails,
 		"retrieval": evalRetrieval,
 	}, evalHelp)
 }

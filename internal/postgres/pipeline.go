@@ -164,26 +164,27 @@ func (db *DB) MarkDispatched(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// ShouldWait decides the debounce for the turn task of message msgID: done is true when the
-// message was already answered; wait is true when a newer unanswered message of the same
-// conversation arrived less than window ago (its own task will run the turn). early is how long
-// until the message itself is window old (asynq may run a delayed task up to a second early).
-func (db *DB) ShouldWait(ctx context.Context, convID, msgID int64, window time.Duration) (done, wait bool, early time.Duration, err error) {
+// Debounce reads what the turn task of message msgID needs to decide whether to run now (see
+// baton.Debounce).
+func (db *DB) Debounce(ctx context.Context, convID, msgID int64, window time.Duration) (baton.Debounce, error) {
 	now := db.Clock.Now()
-	var received *time.Time
-	err = db.Pool.QueryRow(ctx, `SELECT
+	var d baton.Debounce
+	var received, leaseUntil *time.Time
+	err := db.Pool.QueryRow(ctx, `SELECT
 			coalesce((SELECT processed_at IS NOT NULL FROM messages WHERE id = $2), true),
 			EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND author = 'customer'
 				AND processed_at IS NULL AND id > $2 AND received_at > $3),
-			(SELECT received_at FROM messages WHERE id = $2)`,
-		convID, msgID, now.Add(-window)).Scan(&done, &wait, &received)
+			(SELECT received_at FROM messages WHERE id = $2),
+			(SELECT lease_expires_at FROM conversations WHERE id = $1)`,
+		convID, msgID, now.Add(-window)).Scan(&d.Answered, &d.Newer, &received, &leaseUntil)
 	if err != nil {
-		return false, false, 0, fmt.Errorf("check debounce: %w", err)
+		return d, fmt.Errorf("check debounce: %w", err)
 	}
 	if received != nil {
-		early = max(0, received.Add(window).Sub(now))
+		d.Early = max(0, received.Add(window).Sub(now))
 	}
-	return done, wait, early, nil
+	d.LeaseFree = leaseUntil == nil || !leaseUntil.After(now)
+	return d, nil
 }
 
 // ClaimLease claims the turn lease of a conversation if it is free or expired.

@@ -27,9 +27,28 @@ type Relay struct {
 	// Batch is the most rows read per round trip (default 500).
 	Batch int
 
-	watermark int64     // highest id enqueued by the notify path
-	marks     []int64   // enqueued, not yet marked dispatched
-	markedAt  time.Time // when marks were last flushed
+	watermark int64               // highest id enqueued by the notify path
+	gaps      map[int64]time.Time // ids below the watermark not seen yet: their transaction may still commit
+	marks     []int64             // enqueued, not yet marked dispatched
+	markedAt  time.Time           // when marks were last flushed
+}
+
+// gapWait is how long the notify path keeps looking for an id that was skipped (a transaction
+// that committed after a later one, or rolled back); after it, the sweep takes over.
+const gapWait = 3 * time.Second
+
+// from returns the id after which the notify path reads: below the oldest open gap.
+func (r *Relay) from() int64 {
+	after := r.watermark
+	now := time.Now()
+	for id, seen := range r.gaps {
+		if now.Sub(seen) > gapWait {
+			delete(r.gaps, id)
+			continue
+		}
+		after = min(after, id-1)
+	}
+	return after
 }
 
 // Run relays until ctx is done.
@@ -59,7 +78,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.flushMarks(context.WithoutCancel(ctx))
 			return nil
 		case <-wake:
-			if err := r.drain(ctx, r.watermark, true); err != nil {
+			if err := r.drain(ctx, r.from(), true); err != nil {
 				backoff = r.fail(ctx, backoff, err)
 				continue
 			}
@@ -67,7 +86,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.flushMarks(ctx)
 			// Fresh rows first (a wake-up may have been lost to an outage), then rows committed
 			// out of id order, old enough that the notify path must have missed them.
-			err := r.drain(ctx, r.watermark, true)
+			err := r.drain(ctx, r.from(), true)
 			if err == nil {
 				err = r.drain(ctx, 0, false)
 			}
@@ -112,8 +131,15 @@ func (r *Relay) drain(ctx context.Context, after int64, fresh bool) error {
 			if err := Enqueue(ctx, r.Client, r.Queues, row.Kind, row.TaskID, row.Payload, row.RunAt.Sub(now)); err != nil {
 				return err
 			}
-			if fresh {
-				r.watermark = max(r.watermark, row.ID)
+			delete(r.gaps, row.ID)
+			if fresh && row.ID > r.watermark {
+				if r.gaps == nil {
+					r.gaps = map[int64]time.Time{}
+				}
+				for id := r.watermark + 1; id < row.ID && r.watermark > 0 && row.ID-id < 10000; id++ {
+					r.gaps[id] = time.Now()
+				}
+				r.watermark = row.ID
 			}
 			if len(r.marks) == 0 {
 				r.markedAt = time.Now()

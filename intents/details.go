@@ -1,0 +1,123 @@
+package intents
+
+import (
+	"cmp"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Detail is one piece of information found in a message. Start and End are byte offsets of
+// Text in the message. Value is normalised: lower-cased email, E.164 phone, upper-cased order
+// number, ISO date (2006-01-02), 24-hour time (15:04), "49.99 EUR", a name, a party size.
+// A detail that looks like its type but fails validation has Valid false and a Problem to tell
+// the customer (and the re-ask template to use, see ReaskTemplate).
+type Detail struct {
+	Type    string `json:"type"`
+	Value   string `json:"value"`
+	Text    string `json:"text"`
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	Valid   bool   `json:"valid"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// ExtractContext is what the extractor knows about the conversation.
+type ExtractContext struct {
+	// Now is the message time; relative dates resolve from it in Location. Zero means time.Now().
+	Now time.Time
+	// Location is the customer's timezone (UTC when nil).
+	Location *time.Location
+	// Requested is the detail type the bot just asked for ("name", "order_number", …); it lets a
+	// bare answer ("Ana", "48213") count.
+	Requested string
+	// OrderPattern overrides the default order-number pattern (see Intent.OrderPattern). When
+	// it has a capture group, the first group is the order number.
+	OrderPattern *regexp.Regexp
+	// Region is the ISO 3166 country used for phone numbers without a country code ("US" when
+	// empty) and for reading 03/04 as month/day (US) or day/month (elsewhere).
+	Region string
+}
+
+func (c ExtractContext) now() time.Time {
+	loc := c.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	n := c.Now
+	if n.IsZero() {
+		n = time.Now()
+	}
+	return n.In(loc)
+}
+
+func (c ExtractContext) region() string {
+	if c.Region == "" {
+		return "US"
+	}
+	return strings.ToUpper(c.Region)
+}
+
+// Extract finds every detail in text. Overlapping candidates are resolved by type priority
+// (email before phone before order number before money before date and time), so
+// "ana.2024@example.com" is an email and not a year. Results are ordered by position.
+func Extract(text string, ctx ExtractContext) []Detail {
+	var all []Detail
+	all = append(all, extractEmails(text)...)
+	all = append(all, extractPhones(text, ctx)...)
+	all = append(all, extractOrders(text, ctx)...)
+	all = append(all, extractMoney(text)...)
+	all = append(all, extractDates(text, ctx)...)
+	all = append(all, extractTimes(text, ctx)...)
+	all = append(all, extractPeople(text, ctx)...)
+	all = append(all, extractNames(text, ctx)...)
+	// Earlier extractors win overlaps; among one type the longer span wins.
+	var kept []Detail
+	for _, d := range all {
+		clash := false
+		for _, k := range kept {
+			if d.Start < k.End && k.Start < d.End {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			kept = append(kept, d)
+		}
+	}
+	slices.SortStableFunc(kept, func(a, b Detail) int { return cmp.Compare(a.Start, b.Start) })
+	return kept
+}
+
+// First returns the first valid detail of type t, if any.
+func First(ds []Detail, t string) (Detail, bool) {
+	for _, d := range ds {
+		if d.Type == t && d.Valid {
+			return d, true
+		}
+	}
+	return Detail{}, false
+}
+
+// Validate checks a value a customer or an LLM gave for detail type t and returns it
+// normalised, or a problem to tell the customer.
+func Validate(t, value string, ctx ExtractContext) (Detail, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return Detail{Type: t, Problem: "empty"}, false
+	}
+	ctx.Requested = t
+	for _, d := range Extract(value, ctx) {
+		if d.Type != t {
+			continue
+		}
+		// The whole value must be the detail, not just contain one.
+		if strings.TrimSpace(strings.Trim(value[:d.Start]+value[d.End:], ".,;:!?\"' ")) != "" && t != DetailName && t != DetailDate && t != DetailTime {
+			continue
+		}
+		return d, d.Valid
+	}
+	d := Detail{Type: t, Text: value, End: len(value), Problem: "not a valid " + strings.ReplaceAll(t, "_", " ")}
+	return d, false
+}
