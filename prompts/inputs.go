@@ -3,6 +3,7 @@ package prompts
 // Names of the default templates. Each documents its input type.
 const (
 	Greeting         Name = "greeting"           // GreetingInput
+	GreetShort       Name = "greet_short"        // GreetingInput: the greeting put before an answer
 	AckHandoff       Name = "ack_handoff"        // AckHandoffInput
 	ReaskEmail       Name = "reask_email"        // ReaskInput
 	ReaskPhone       Name = "reask_phone"        // ReaskInput
@@ -77,6 +78,8 @@ type AfterHoursInput struct {
 // Override trial-renders new bodies with it, and the admin preview can show it.
 func Sample(name Name) (any, bool) {
 	switch name {
+	case GreetShort:
+		return GreetingInput{CustomerName: "Ana", Returning: false}, true
 	case Greeting:
 		return GreetingInput{CustomerName: "Ana", Returning: true, BusinessName: "Northwind Outfitters"}, true
 	case AckHandoff:

@@ -21,11 +21,13 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bot"
+	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/queue"
 	"github.com/batonhq/baton/internal/web"
+	"github.com/batonhq/baton/prompts"
 )
 
 // loadConfig parses a command's flags over the environment.
@@ -67,6 +69,7 @@ type app struct {
 	registry *prometheus.Registry
 	clock    baton.Clock
 	brain    bot.Decider // set by tests; nil = chosen from the configuration
+	intents  *intents.Catalog
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pgx.QueryTracer) (*app, error) {
@@ -86,6 +89,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pg
 		cfg: cfg, log: log, db: postgres.New(pool, clock), redisOpt: redisOpt,
 		redis:  redisOpt.MakeRedisClient().(redis.UniversalClient),
 		client: asynq.NewClient(redisOpt), queues: queue.NewQueues(cfg.QueuePrefix), registry: reg, clock: clock,
+	}
+	if a.intents, err = intents.NewCatalog(ctx, a.db, log); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("load intents (is the database migrated? run baton migrate): %w", err)
 	}
 	a.channels = channel.Registry{"webhook": &channel.Webhook{
 		Secrets:     []string{cfg.WebhookSecret, cfg.WebhookSecretPrev},
@@ -112,6 +119,7 @@ func (a *app) server() *web.Server {
 	s.MountChannels(a.channels, a.db, a.cfg.BurstWindow, a.cfg.IdleResolve)
 	s.MountConversations(a.db)
 	s.MountUsers(a.db)
+	s.MountIntents(a.intents, a.clock)
 	return s
 }
 
@@ -120,7 +128,7 @@ func (a *app) decider() bot.Decider {
 	if a.brain != nil {
 		return a.brain
 	}
-	return bot.Minimal{}
+	return &bot.Brain{Intents: a.intents.Model(), Prompts: prompts.Default(), Clock: a.clock, Log: a.log}
 }
 
 // serveHTTP serves until ctx is done, then drains requests within the shutdown grace.
@@ -155,6 +163,7 @@ func (a *app) work(ctx context.Context) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { a.intents.Watch(gctx, 5*time.Second); return nil })
 	g.Go(func() error {
 		return (&queue.Relay{DB: a.db, Client: a.client, Queues: a.queues, Log: a.log, Clock: a.clock}).Run(gctx)
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/postgres"
 )
@@ -139,12 +140,29 @@ func demoUser(ctx context.Context, db *postgres.DB, email string, role baton.Rol
 
 // seedDemo loads demo content; features add theirs here.
 func (a *app) seedDemo(ctx context.Context, stdout io.Writer) error {
+	stored, err := a.db.ListIntents(ctx)
+	if err != nil {
+		return err
+	}
+	if len(stored) == 0 {
+		added, _, err := a.intents.Save(ctx, 0, intents.DefaultIntents(), false)
+		if err != nil {
+			return fmt.Errorf("seed intents: %w", err)
+		}
+		fmt.Fprintf(stdout, "Seeded %d web-shop intents.\n", added)
+	}
 	return nil
 }
 
 func replay(ctx context.Context, stdout io.Writer, base, secret string, window time.Duration, a *app, sink *demoSink) error {
 	fmt.Fprintf(stdout, "\nReplaying a scripted conversation (burst window %s):\n\n", window)
 	run := time.Now().UnixNano()
+	// A rerun closes the previous demo's episodes, so customers come back as returning customers.
+	for _, s := range demoScript(window) {
+		if id, err := a.db.ConversationOf(ctx, "webhook", s.sender); err == nil {
+			a.db.Resolve(ctx, 0, id) //nolint:errcheck
+		}
+	}
 	convs := map[string]int64{}
 	var order []string
 	for i, s := range demoScript(window) {
@@ -203,8 +221,9 @@ func replay(ctx context.Context, stdout io.Writer, base, secret string, window t
 			for _, cit := range m.Citations {
 				fmt.Fprintf(stdout, "             ↳ source: %s %s\n", cit.Title, cit.URL)
 			}
-			if in, ok := m.Meta["intent"]; ok {
-				fmt.Fprintf(stdout, "             (intent %v, sentiment %v)\n", in, m.Meta["sentiment"])
+			if in, ok := m.Meta["intent"]; ok && m.Author == baton.AuthorCustomer {
+				sent, _ := m.Meta["sentiment"].(map[string]any)
+				fmt.Fprintf(stdout, "             (intent %v, sentiment %v %.2f)\n", in, sent["label"], sent["score"])
 			}
 		}
 		fmt.Fprintln(stdout)

@@ -22,9 +22,3 @@ func evalSentiment(ctx context.Context, args []string, stdout io.Writer) error {
 func evalDetails(ctx context.Context, args []string, stdout io.Writer) error {
 	return eval.Details(ctx, args, stdout)
 }
-
-// intentsImportCheck runs `baton intents import FILE` as a dry run: parse, validate, train,
-// and print what would be imported. Writing to the database comes with the store wiring.
-func intentsImportCheck(ctx context.Context, args []string, stdout io.Writer) error {
-	return eval.ImportCheck(ctx, args, stdout)
-}

@@ -105,8 +105,9 @@ type testOptions struct {
 	window   time.Duration
 	leaseTTL time.Duration
 	redisURL string
-	brain    bot.Decider
-	noWork   bool // HTTP only, no workers
+	brain    bot.Decider // nil: bot.Minimal, which answers every turn (pipeline tests)
+	realBot  bool        // use the configured brain instead
+	noWork   bool        // HTTP only, no workers
 	env      map[string]string
 }
 
@@ -156,6 +157,9 @@ func startBatonOn(t testing.TB, dbURL string, o testOptions, snk *sink) *testBat
 		t.Fatal(err)
 	}
 	a.brain = o.brain
+	if a.brain == nil && !o.realBot {
+		a.brain = bot.Minimal{}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

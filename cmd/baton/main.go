@@ -29,6 +29,7 @@ func commands() []command {
 		{"migrate", "apply the embedded database migrations", cmdMigrate},
 		{"users", "manage admins and agents: create, token, revoke, list", cmdUsers},
 		{"demo", "migrate, seed demo data, run Baton, replay a scripted conversation", cmdDemo},
+		{"intents", "intents: import, list", cmdIntents},
 		{"kb", "knowledge base: import, export, status", cmdKB},
 		{"eval", "measure quality on datasets: intents, sentiment, details, retrieval", cmdEval},
 		{"bench", "measure performance: pipeline, retrieval", cmdBench},

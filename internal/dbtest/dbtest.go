@@ -95,11 +95,12 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	return name, nil
 }
 
-// dropStale removes templates of older schemas and test databases abandoned by killed runs.
+// dropStale removes templates of other schemas and test databases abandoned by killed runs,
+// once they are old: another checkout may be testing a different schema right now.
 func dropStale(ctx context.Context, admin *pgx.Conn, keep string) {
 	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database
-		WHERE (datname LIKE 'baton_tpl_%' AND datname <> $1)
-		   OR (datname LIKE 'baton_test_%' AND (pg_stat_file('base/'||oid||'/PG_VERSION', true)).modification < now() - interval '6 hours')`, keep)
+		WHERE (datname LIKE 'baton_tpl_%' OR datname LIKE 'baton_test_%') AND datname <> $1
+		  AND (pg_stat_file('base/'||oid||'/PG_VERSION', true)).modification < now() - interval '6 hours'`, keep)
 	if err != nil {
 		return
 	}

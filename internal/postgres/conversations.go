@@ -80,3 +80,11 @@ func (db *DB) Resolve(ctx context.Context, actorID, id int64) error {
 		return Audit(ctx, tx, db, actorID, "resolve", "conversation", fmt.Sprint(id), nil, nil)
 	})
 }
+
+// ConversationOf returns the id of a customer's conversation on a channel.
+func (db *DB) ConversationOf(ctx context.Context, channel, externalID string) (int64, error) {
+	var id int64
+	err := db.Pool.QueryRow(ctx, `SELECT c.id FROM conversations c JOIN customers cu ON cu.id = c.customer_id
+		WHERE cu.channel = $1 AND cu.external_id = $2`, channel, externalID).Scan(&id)
+	return id, notFound(err, "conversation")
+}
