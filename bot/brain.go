@@ -30,12 +30,19 @@ type Answerer interface {
 	RecordGap(ctx context.Context, question string, conversationID, messageID int64, reason string) error
 }
 
+// Understander asks an LLM to understand a message (one structured call); errors mean "use
+// the local result".
+type Understander interface {
+	Understand(ctx context.Context, text, requested string, known []intents.Intent) (intents.Result, error)
+}
+
 // Brain decides replies offline: it understands every new customer message (intent, details,
 // sentiment, language), then greets, gathers missing details, answers from knowledge, or hands
 // off. It is the bot's Decider.
 type Brain struct {
 	Intents   *intents.Model
-	Knowledge Answerer // nil: no knowledge base, hand questions to a person
+	Knowledge Answerer     // nil: no knowledge base, hand questions to a person
+	LLM       Understander // nil: offline; otherwise one structured call per turn refines the local result
 	Prompts   *prompts.Set
 	Clock     baton.Clock
 	Log       *slog.Logger
@@ -82,12 +89,18 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 	}
 	out.Sentiment = &trend
 	primary := pickPrimary(analyses)
+	out.Trace = map[string]any{"decider": "brain", "messages": len(st.Pending)}
+	if b.LLM != nil {
+		b.refine(ctx, st, requested, &primary, gathered, out)
+	}
 	// An answer to the bot's question continues the intent that asked it.
 	if requested != "" && prevIntent != "" && (primary.OutOfScope || suppliesDetail(analyses, requested)) {
 		primary.Intent, primary.OutOfScope = prevIntent, false
 	}
-	out.Trace = map[string]any{"decider": "brain", "messages": len(st.Pending), "intent": primary.Intent,
-		"score": primary.Score, "out_of_scope": primary.OutOfScope, "sentiment_trend": trend, "requested": requested}
+	for k, v := range map[string]any{"intent": primary.Intent, "score": primary.Score, "out_of_scope": primary.OutOfScope,
+		"sentiment_trend": trend, "requested": requested} {
+		out.Trace[k] = v
+	}
 	// 2. Handed off means hands off: understand, but don't answer.
 	if conv.Status == baton.StatusAgent || conv.Status == baton.StatusQueued {
 		out.Trace["action"] = "silent_handed_off"
@@ -175,6 +188,27 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 	reply(ans.Text, map[string]any{"confidence": ans.Confidence})
 	out.Replies[len(out.Replies)-1].Citations = ans.Citations
 	return out, nil
+}
+
+// refine replaces the turn's intent with the LLM's when it answers usably (validated against
+// the known intents and the same detail validators); any failure keeps the local result.
+func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string, primary *intents.Analysis, gathered map[string]string, out baton.TurnOutcome) {
+	res, err := b.LLM.Understand(ctx, joinTexts(st.Pending), requested, b.Intents.Intents())
+	if err != nil {
+		b.Log.WarnContext(ctx, "llm understanding failed; using the local result", "conversation_id", st.Conversation.ID, "err", err)
+		out.Trace["llm"] = map[string]any{"error": err.Error(), "used": false}
+		return
+	}
+	out.Trace["llm"] = map[string]any{"used": true, "intent": res.Intent, "score": res.Score, "local_intent": primary.Intent}
+	primary.Intent, primary.Score, primary.OutOfScope = res.Intent, res.Score, res.OutOfScope
+	if res.Language != "" {
+		primary.Language = res.Language
+	}
+	for _, d := range res.Details {
+		if d.Valid {
+			gathered[d.Type], out.Details[d.Type] = d.Value, d.Value
+		}
+	}
 }
 
 func (b *Brain) render(name prompts.Name, data any) string {

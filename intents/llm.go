@@ -36,11 +36,24 @@ type llmOutput struct {
 	OutOfScope bool            `json:"out_of_scope"`
 	Top        []Scored        `json:"top"`
 	Details    json.RawMessage `json:"details"`
-	Sentiment  *struct {
-		Score *float64 `json:"score"`
-		Label string   `json:"label"`
-	} `json:"sentiment"`
-	Language string `json:"language"`
+	Sentiment  llmSentiment    `json:"sentiment"`
+	Language   string          `json:"language"`
+}
+
+// llmSentiment accepts a bare number (what the classify prompt asks for) or {score, label}.
+type llmSentiment struct {
+	Score *float64 `json:"score"`
+	Label string   `json:"label"`
+}
+
+func (s *llmSentiment) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err == nil {
+		s.Score = &f
+		return nil
+	}
+	type plain llmSentiment
+	return json.Unmarshal(b, (*plain)(s))
 }
 
 // ParseLLM validates an LLM's structured answer against the known intents: the intent must be
@@ -94,7 +107,7 @@ func ParseLLM(raw []byte, known []Intent) (Result, error) {
 		return Result{}, err
 	}
 	res.Details = details
-	if out.Sentiment != nil && out.Sentiment.Score != nil {
+	if out.Sentiment.Score != nil {
 		s := *out.Sentiment.Score
 		if math.IsNaN(s) {
 			s = 0

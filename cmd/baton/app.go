@@ -24,6 +24,7 @@ import (
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/queue"
 	"github.com/batonhq/baton/internal/web"
@@ -70,6 +71,7 @@ type app struct {
 	clock    baton.Clock
 	brain    bot.Decider // set by tests; nil = chosen from the configuration
 	intents  *intents.Catalog
+	llm      *llm.Client // nil: the offline engine
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pgx.QueryTracer) (*app, error) {
@@ -89,6 +91,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pg
 		cfg: cfg, log: log, db: postgres.New(pool, clock), redisOpt: redisOpt,
 		redis:  redisOpt.MakeRedisClient().(redis.UniversalClient),
 		client: asynq.NewClient(redisOpt), queues: queue.NewQueues(cfg.QueuePrefix), registry: reg, clock: clock,
+	}
+	if cfg.LLMConfigured() {
+		a.llm = llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, ChatModel: cfg.ChatModel,
+			EmbeddingModel: cfg.EmbeddingModel, EmbeddingDim: cfg.EmbeddingDim, Timeout: cfg.LLMTimeout, Logger: log})
 	}
 	if a.intents, err = intents.NewCatalog(ctx, a.db, log); err != nil {
 		pool.Close()
@@ -128,7 +134,11 @@ func (a *app) decider() bot.Decider {
 	if a.brain != nil {
 		return a.brain
 	}
-	return &bot.Brain{Intents: a.intents.Model(), Prompts: prompts.Default(), Clock: a.clock, Log: a.log}
+	b := &bot.Brain{Intents: a.intents.Model(), Prompts: prompts.Default(), Clock: a.clock, Log: a.log}
+	if a.llm != nil {
+		b.LLM = &llmUnderstander{client: a.llm, prompts: b.Prompts}
+	}
+	return b
 }
 
 // serveHTTP serves until ctx is done, then drains requests within the shutdown grace.
