@@ -1,0 +1,177 @@
+package web_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/web"
+)
+
+const webhookPath = "/v1/channels/webhook/messages"
+
+// webhookBody is an inbound webhook body.
+func webhookBody(sender, msgID, text string) string {
+	var b channel.WebhookBody
+	b.Sender.ID, b.Message.ID, b.Message.Text = sender, msgID, text
+	raw, _ := json.Marshal(b)
+	return string(raw)
+}
+
+// signed is a webhook call signed with the test secret.
+func signed(path, body string) call {
+	return call{method: "POST", path: path, body: body,
+		header: map[string]string{channel.SignatureHeader: channel.Sign(webhookSecret, []byte(body))}}
+}
+
+func ingestResult(t testing.TB, r response) baton.IngestResult {
+	t.Helper()
+	var res baton.IngestResult
+	r.decode(t, &res)
+	if res.ConversationID == 0 || res.MessageID == 0 {
+		t.Fatalf("ingest result %s lacks ids", r.body)
+	}
+	return res
+}
+
+func TestWebhookAcceptsNewAndAcknowledgesRetries(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+
+	first := ts.do(t, signed(webhookPath, webhookBody("ada", "m1", "Where is my order?")))
+	first.wantStatus(t, http.StatusAccepted)
+	res := ingestResult(t, first)
+
+	steps := []struct {
+		name     string
+		body     string
+		want     int
+		sameConv bool
+		sameMsg  bool
+	}{
+		{"retry of the same request", webhookBody("ada", "m1", "Where is my order?"), http.StatusOK, true, true},
+		{"retry with another text keeps the first", webhookBody("ada", "m1", "edited"), http.StatusOK, true, true},
+		{"next message of the customer", webhookBody("ada", "m2", "Hello?"), http.StatusAccepted, true, false},
+		{"another customer", webhookBody("bob", "m3", "Hi"), http.StatusAccepted, false, false},
+	}
+	for _, st := range steps { // in order: each step sees the previous ones
+		t.Run(st.name, func(t *testing.T) {
+			r := ts.do(t, signed(webhookPath, st.body))
+			r.wantStatus(t, st.want)
+			got := ingestResult(t, r)
+			if (got.ConversationID == res.ConversationID) != st.sameConv || (got.MessageID == res.MessageID) != st.sameMsg {
+				t.Errorf("ids %+v after first %+v: same conversation %v, same message %v", got, res, st.sameConv, st.sameMsg)
+			}
+			if strings.Contains(string(r.body), "duplicate") {
+				t.Errorf("body %s exposes the duplicate flag; the status says it", r.body)
+			}
+		})
+	}
+	if n := ts.count(t, `SELECT count(*) FROM messages`); n != 3 {
+		t.Errorf("%d messages stored, want 3", n)
+	}
+	if n := ts.count(t, `SELECT count(*) FROM outbox WHERE kind = 'turn'`); n != 3 {
+		t.Errorf("%d turn tasks queued, want 3 (none for retries)", n)
+	}
+	if n := ts.count(t, `SELECT count(*) FROM messages WHERE body = 'edited'`); n != 0 {
+		t.Error("a retry overwrote the stored message")
+	}
+}
+
+func TestWebhookConcurrentRetriesStoreOnce(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	body := webhookBody("ada", "m1", "Where is my order?")
+	const n = 6
+	results := make([]response, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i], errs[i] = send(t.Context(), ts.URL, signed(webhookPath, body)) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	var first baton.IngestResult
+	for i, r := range results {
+		switch r.status {
+		case http.StatusAccepted:
+			accepted++
+		case http.StatusOK:
+		default:
+			t.Fatalf("request %d: status %d, body %s", i, r.status, r.body)
+		}
+		res := ingestResult(t, r)
+		if i == 0 {
+			first = res
+		} else if res != first {
+			t.Errorf("request %d got %+v, request 0 got %+v; want the same ids", i, res, first)
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("%d requests answered 202, want exactly 1 (the others 200)", accepted)
+	}
+	if c := ts.count(t, `SELECT count(*) FROM messages`); c != 1 {
+		t.Errorf("%d messages stored, want 1", c)
+	}
+}
+
+func TestWebhookRejects(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	body := webhookBody("ada", "m1", "hi")
+	withSignature := func(sig string) call {
+		return call{method: "POST", path: webhookPath, body: body, header: map[string]string{channel.SignatureHeader: sig}}
+	}
+	tests := []struct {
+		name       string
+		call       call
+		wantStatus int
+		wantCode   string
+	}{
+		{"no signature", call{method: "POST", path: webhookPath, body: body}, http.StatusUnauthorized, "invalid_signature"},
+		{"signed with another secret", withSignature(channel.Sign("other-secret", []byte(body))), http.StatusUnauthorized, "invalid_signature"},
+		{"signature of another body", withSignature(channel.Sign(webhookSecret, []byte(body+" "))), http.StatusUnauthorized, "invalid_signature"},
+		{"signature without sha256=", withSignature(strings.TrimPrefix(channel.Sign(webhookSecret, []byte(body)), "sha256=")), http.StatusUnauthorized, "invalid_signature"},
+		{"signature not hex", withSignature("sha256=zz"), http.StatusUnauthorized, "invalid_signature"},
+		{"bearer token instead of a signature", call{method: "POST", path: webhookPath, body: body, token: "btn_x"}, http.StatusUnauthorized, "invalid_signature"},
+		{"unknown channel", signed("/v1/channels/carrier-pigeon/messages", body), http.StatusNotFound, "unknown_channel"},
+		{"not JSON", signed(webhookPath, "hello"), http.StatusBadRequest, "invalid_request"},
+		{"no sender id", signed(webhookPath, webhookBody("", "m1", "hi")), http.StatusBadRequest, "invalid_request"},
+		{"no message id", signed(webhookPath, webhookBody("ada", "", "hi")), http.StatusBadRequest, "invalid_request"},
+		{"blank text", signed(webhookPath, webhookBody("ada", "m1", "  ")), http.StatusBadRequest, "invalid_request"},
+		{"too large", signed(webhookPath, padded(t, `{"sender":{"id":"ada"},"message":{"id":"m1","text":"%s"}}`, 64<<10+1)),
+			http.StatusRequestEntityTooLarge, "too_large"},
+	}
+	t.Run("refused", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				ts.do(t, tt.call).wantError(t, tt.wantStatus, tt.wantCode)
+			})
+		}
+	})
+	if n := ts.count(t, `SELECT count(*) FROM customers`) + ts.count(t, `SELECT count(*) FROM messages`); n != 0 {
+		t.Errorf("refused webhooks stored %d rows, want 0", n)
+	}
+}
+
+func TestWebhookWithoutSecretIsUnavailable(t *testing.T) {
+	t.Parallel()
+	s := web.New(web.Options{})
+	s.MountChannels(channel.Registry{"webhook": &channel.Webhook{}}, nil, 0, 0) // Parse refuses before any store call
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	body := webhookBody("ada", "m1", "hi")
+	do(t, hs.URL, call{method: "POST", path: webhookPath, body: body,
+		header: map[string]string{channel.SignatureHeader: channel.Sign("", []byte(body))}}).
+		wantError(t, http.StatusServiceUnavailable, "not_configured")
+}
