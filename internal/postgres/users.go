@@ -47,8 +47,16 @@ func (db *DB) CreateUser(ctx context.Context, actorID int64, nu baton.NewUser) (
 	if !nu.Role.Valid() {
 		return baton.User{}, "", baton.Invalid("role must be admin or agent, got %q", nu.Role)
 	}
-	if nu.Capacity <= 0 {
+	if nu.Capacity == 0 {
 		nu.Capacity = 5
+	}
+	if nu.Capacity < 0 || nu.Capacity > 100 {
+		return baton.User{}, "", baton.Invalid("capacity must be 1..100")
+	}
+	for _, t := range nu.Teams {
+		if err := validTeamName(t); err != nil {
+			return baton.User{}, "", err
+		}
 	}
 	now := db.Clock.Now()
 	token, hash := NewToken()
@@ -64,7 +72,7 @@ func (db *DB) CreateUser(ctx context.Context, actorID int64, nu baton.NewUser) (
 			return fmt.Errorf("insert user: %w", err)
 		}
 		for _, team := range nu.Teams {
-			if err := joinTeam(ctx, tx, id, team, now); err != nil {
+			if err := joinTeam(ctx, tx, db, actorID, id, team, now); err != nil {
 				return err
 			}
 		}
@@ -83,16 +91,30 @@ func (db *DB) CreateUser(ctx context.Context, actorID int64, nu baton.NewUser) (
 	return u, token, nil
 }
 
-func joinTeam(ctx context.Context, tx pgx.Tx, userID int64, team string, now time.Time) error {
+func validTeamName(name string) error {
+	if n := len(strings.TrimSpace(name)); n == 0 || n > 100 {
+		return baton.Invalid("team name must be 1..100 characters")
+	}
+	return nil
+}
+
+// joinTeam adds a user to a team, creating (and auditing) the team if it is new.
+func joinTeam(ctx context.Context, tx pgx.Tx, db *DB, actorID, userID int64, team string, now time.Time) error {
 	team = strings.TrimSpace(team)
-	if team == "" {
-		return nil
+	if err := validTeamName(team); err != nil {
+		return err
 	}
 	var teamID int64
+	var created bool
 	err := tx.QueryRow(ctx, `INSERT INTO teams (name, created_at) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`, team, now).Scan(&teamID)
+		ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, xmax = 0`, team, now).Scan(&teamID, &created)
 	if err != nil {
 		return fmt.Errorf("upsert team %s: %w", team, err)
+	}
+	if created {
+		if err := Audit(ctx, tx, db, actorID, "create", "team", fmt.Sprint(teamID), nil, map[string]any{"id": teamID, "name": team}); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, teamID, userID); err != nil {
 		return fmt.Errorf("join team %s: %w", team, err)
@@ -223,7 +245,7 @@ func (db *DB) UpdateUser(ctx context.Context, actorID, id int64, up baton.UserUp
 				return fmt.Errorf("leave teams: %w", err)
 			}
 			for _, team := range *up.Teams {
-				if err := joinTeam(ctx, tx, id, team, now); err != nil {
+				if err := joinTeam(ctx, tx, db, actorID, id, team, now); err != nil {
 					return err
 				}
 			}

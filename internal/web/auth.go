@@ -36,8 +36,8 @@ func (s *Server) authorize(r *http.Request, access Access) (context.Context, err
 	var u baton.User
 	var err error
 	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return nil, baton.Errorf(baton.ErrUnauthorized, "unauthorized", "Authorization must be a Bearer token")
 		}
 		if u, err = s.auth.UserByToken(ctx, strings.TrimSpace(token)); err != nil {

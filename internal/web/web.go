@@ -118,8 +118,39 @@ func (s *Server) Routes() []string {
 	return out
 }
 
-// Handler is the root handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler is the root handler. Unknown paths and methods get the JSON error shape too.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := s.mux.Handler(r); pattern != "" {
+			s.mux.ServeHTTP(w, r)
+			return
+		}
+		// Let the mux decide between 404 and 405 (with its Allow header), then answer in JSON.
+		rec := &headerRecorder{header: http.Header{}}
+		s.mux.ServeHTTP(rec, r)
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		status := rec.status
+		if status == 0 || status == http.StatusOK {
+			status = http.StatusNotFound
+		}
+		var body ErrorBody
+		body.Error.Code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+		body.Error.Message = fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)
+		WriteJSON(w, status, body) //nolint:errcheck
+	})
+}
+
+// headerRecorder captures the status and headers the mux would send for an unmatched request.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(code int)        { h.status = code }
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -144,13 +175,16 @@ func (s *Server) wrap(pattern string, access Access, maxBody int64, h HandlerFun
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
+		// The original writer, so the server knows to close the connection after a 413.
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		ctx, err := s.authorize(r, access)
 		if err == nil {
 			err = h(sw, r.WithContext(ctx))
 		}
-		if err != nil {
+		if err != nil && sw.status == 0 {
 			s.writeError(sw, r, err)
+		} else if err != nil && s.log != nil {
+			s.log.WarnContext(r.Context(), "request failed after the response started", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		s.requests.WithLabelValues(pattern, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
 	})
@@ -215,6 +249,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := StatusOf(err)
 	if status >= 500 && s.log != nil {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="baton"`)
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message = code, msg
