@@ -66,7 +66,7 @@ func (db *DB) Ingest(ctx context.Context, in baton.Inbound, window, idle time.Du
 			batch.Queue(`INSERT INTO episodes (conversation_id, number, opened_at) VALUES ($1, 1, $2)`, convID, now)
 		} else {
 			idleDone := status == string(baton.StatusBot) && lastReply != nil &&
-				(lastCust == nil || lastReply.After(*lastCust)) && now.Sub(*lastReply) >= idle
+				(lastCust == nil || !lastReply.Before(*lastCust)) && now.Sub(*lastReply) >= idle
 			if status == string(baton.StatusResolved) || idleDone {
 				if idleDone {
 					batch.Queue(`UPDATE episodes SET resolved_at = $3, resolution = 'idle'

@@ -1,0 +1,133 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/dbtest"
+	"github.com/batonhq/baton/internal/postgres"
+)
+
+func setup(t *testing.T) (*postgres.DB, *baton.ManualClock) {
+	t.Helper()
+	clock := baton.NewManualClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	return postgres.New(dbtest.New(t).Pool, clock), clock
+}
+
+func inbound(sender, id, text string) baton.Inbound {
+	return baton.Inbound{Channel: "webhook", Sender: baton.Sender{ID: sender}, ExternalID: id, Text: text}
+}
+
+// answer runs a turn that replies once, as the bot would.
+func answer(t *testing.T, db *postgres.DB, conv int64) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := db.ClaimLease(ctx, conv, "test", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.LoadTurn(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, m := range st.Pending {
+		ids = append(ids, m.ID)
+	}
+	if _, err := db.CommitTurn(ctx, l, baton.TurnOutcome{Processed: ids, StartedAt: db.Clock.Now(),
+		Replies: []baton.Reply{{Author: baton.AuthorBot, Visibility: baton.Public, Text: "ok"}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEpisodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const idle = 24 * time.Hour
+	tests := []struct {
+		name        string
+		between     func(db *postgres.DB, clock *baton.ManualClock, conv int64)
+		wantEpisode int
+		resolution  string
+	}{
+		{"continuing conversation", func(db *postgres.DB, c *baton.ManualClock, _ int64) { c.Advance(time.Hour) }, 1, ""},
+		{"explicit resolve", func(db *postgres.DB, c *baton.ManualClock, conv int64) {
+			db.Resolve(ctx, 0, conv) //nolint:errcheck
+			c.Advance(time.Minute)
+		}, 2, "explicit"},
+		{"idle after a bot answer", func(db *postgres.DB, c *baton.ManualClock, _ int64) { c.Advance(idle + time.Minute) }, 2, "idle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db, clock := setup(t)
+			res, err := db.Ingest(ctx, inbound("c1", "m1", "hello"), 0, idle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer(t, db, res.ConversationID)
+			tt.between(db, clock, res.ConversationID)
+			res2, err := db.Ingest(ctx, inbound("c1", "m2", "me again"), 0, idle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res2.ConversationID != res.ConversationID {
+				t.Fatal("a returning customer got a new conversation")
+			}
+			c, err := db.Conversation(ctx, res.ConversationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Episode != tt.wantEpisode || c.Status != baton.StatusBot {
+				t.Errorf("episode %d status %s; want episode %d, status bot", c.Episode, c.Status, tt.wantEpisode)
+			}
+			var resolution *string
+			db.Pool.QueryRow(ctx, `SELECT resolution FROM episodes WHERE conversation_id = $1 AND number = 1`, c.ID).Scan(&resolution) //nolint:errcheck
+			got := ""
+			if resolution != nil {
+				got = *resolution
+			}
+			if got != tt.resolution {
+				t.Errorf("first episode resolution %q; want %q", got, tt.resolution)
+			}
+		})
+	}
+}
+
+func TestOrderFollowsProviderTimestamps(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, clock := setup(t)
+	base := clock.Now()
+	// The provider's second message arrives first.
+	for _, m := range []struct {
+		id   string
+		sent time.Duration
+	}{{"m2", 2 * time.Second}, {"m1", time.Second}, {"m3", 3 * time.Second}} {
+		in := inbound("c", m.id, m.id)
+		sent := base.Add(m.sent)
+		in.SentAt = &sent
+		if _, err := db.Ingest(ctx, in, 0, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(10 * time.Millisecond)
+	}
+	id, _ := db.ConversationOf(ctx, "webhook", "c")
+	c, err := db.Conversation(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range c.Messages {
+		got = append(got, m.Text)
+	}
+	if len(got) != 3 || got[0] != "m1" || got[1] != "m2" || got[2] != "m3" {
+		t.Errorf("order %v; want the provider's order m1 m2 m3", got)
+	}
+	st, _ := db.LoadTurn(ctx, id)
+	if st.Pending[0].Text != "m1" {
+		t.Errorf("the turn reads %q first; want m1", st.Pending[0].Text)
+	}
+}

@@ -1,0 +1,31 @@
+package baton_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDomainPackagesStayFreeOfAdapters keeps the layout honest: behaviour packages declare the
+// interfaces they need; only internal/* adapters and cmd import the drivers.
+func TestDomainPackagesStayFreeOfAdapters(t *testing.T) {
+	t.Parallel()
+	forbidden := []string{"github.com/jackc/pgx", "github.com/hibiken/asynq", "github.com/sashabaranov/go-openai",
+		"github.com/redis/go-redis", "github.com/batonhq/baton/internal/"}
+	for _, pkg := range []string{".", "./bot", "./intents/...", "./knowledge/...", "./prompts", "./handoff/..."} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(out), "matched no packages") || strings.Contains(string(out), "no such file or directory") {
+				continue // a package that does not exist yet
+			}
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if strings.HasPrefix(dep, f) {
+					t.Errorf("%s depends on %s; domain packages must not import adapters", pkg, dep)
+				}
+			}
+		}
+	}
+}
