@@ -167,7 +167,7 @@ func (a *app) work(ctx context.Context) error {
 		Clock: a.clock, Log: a.log, Owner: owner, Window: a.cfg.BurstWindow, LeaseTTL: a.cfg.LeaseTTL,
 	}
 	w := &queue.Worker{DB: a.db, Engine: engine, Channels: a.channels, Log: a.log,
-		Recorder: &queue.Recorder{DB: a.db}, SendTimeout: 15 * time.Second}
+		Recorder: &queue.Recorder{DB: a.db}, Client: a.client, Queues: a.queues, SendTimeout: 15 * time.Second}
 	srv := asynq.NewServer(a.redisOpt, queue.ServerConfig(a.queues, a.cfg.Concurrency, a.log, a.cfg.ShutdownGrace))
 	if err := srv.Start(w.Mux()); err != nil {
 		return fmt.Errorf("start workers: %w", err)

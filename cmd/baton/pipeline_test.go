@@ -468,3 +468,30 @@ func TestInternalNoteIsNeverSent(t *testing.T) {
 		}
 	}
 }
+
+func TestReplyOfAWorkerThatDiedBeforeDeliveringIsDeliveredByFallback(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	snk := newSink(t)
+	http1 := startBatonOn(t, db.URL, testOptions{noWork: true}, snk)
+	_, b := http1.post(t, msg("cust-fb", "", "fb-1", "hi"))
+	conv := id(b["conversation_id"])
+	// A worker committed the turn, then died before its inline delivery.
+	ctx := context.Background()
+	l, err := http1.db.ClaimLease(ctx, conv, "doomed", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := http1.db.LoadTurn(ctx, conv)
+	out, _ := bot.Minimal{}.Decide(ctx, st)
+	out.Processed, out.StartedAt = []int64{st.Pending[0].ID}, time.Now()
+	ids, err := http1.db.CommitTurn(ctx, l, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startBatonOn(t, db.URL, testOptions{}, snk)
+	waitFor(t, 25*time.Second, "the fallback delivery", func() bool { return len(snk.forConversation(conv)) == 1 })
+	if got := snk.forConversation(conv)[0].Body.MessageID; got != ids[0] {
+		t.Errorf("delivered message %d; want %d", got, ids[0])
+	}
+}

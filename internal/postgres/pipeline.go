@@ -122,6 +122,10 @@ func (db *DB) findMessage(ctx context.Context, channel, externalID string) (bato
 	return res, true, nil
 }
 
+// DeliverFallback is when a reply's deliver task is queued if the worker that wrote the reply
+// has not recorded a delivery result by then (it died, or the channel failed).
+const DeliverFallback = 10 * time.Second
+
 // TaskID derives a queue task id from the domain ids, so a relayed task is enqueued once.
 func TaskID(kind string, messageID int64) string {
 	return kind + ":" + strconv.FormatInt(messageID, 10)
@@ -409,10 +413,10 @@ func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutco
 					continue
 				}
 				payload, _ := json.Marshal(baton.TaskPayload{ConversationID: l.ConversationID, MessageID: id})
-				batch.Queue(`INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ('deliver', $1, $2, $3, $3)`,
-					payload, TaskID(baton.TaskDeliver, id), now)
+				// The worker that ran the turn delivers at once; this row is the fallback if it can't.
+				batch.Queue(`INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ('deliver', $1, $2, $3, $4)`,
+					payload, TaskID(baton.TaskDeliver, id), now.Add(DeliverFallback), now)
 			}
-			batch.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
 			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 				return fmt.Errorf("queue deliveries: %w", err)
 			}

@@ -128,6 +128,10 @@ func (r *Relay) drain(ctx context.Context, after int64, fresh bool) error {
 			if pending[row.ID] || (!fresh && now.Sub(row.RunAt) < 2*time.Second && row.ID > r.watermark) {
 				continue
 			}
+			// A reply's deliver row is a fallback: the worker delivers at once and settles it.
+			if row.Kind == baton.TaskDeliver && row.RunAt.After(now) {
+				continue
+			}
 			if err := Enqueue(ctx, r.Client, r.Queues, row.Kind, row.TaskID, row.Payload, row.RunAt.Sub(now)); err != nil {
 				return err
 			}

@@ -24,6 +24,8 @@ type Worker struct {
 	Channels channel.Registry
 	Log      *slog.Logger
 	Recorder *Recorder
+	Client   *asynq.Client // queues delivery retries after a failed inline delivery
+	Queues   Queues
 	// SendTimeout bounds one delivery attempt.
 	SendTimeout time.Duration
 }
@@ -75,7 +77,24 @@ func (w *Worker) handleTurn(ctx context.Context, t *asynq.Task) error {
 	if res.Skipped == "" {
 		w.Log.DebugContext(ctx, "turn done", "conversation_id", p.ConversationID, "replies", len(res.Replies), "answered", len(res.Answered))
 	}
+	// Deliver the replies now; a failure hands the reply to its deliver task.
+	for _, id := range res.Replies {
+		if err := w.deliver(ctx, id, false); err != nil && !channel.IsPermanent(err) {
+			w.Log.DebugContext(ctx, "inline delivery failed; queued", "message_id", id, "err", err)
+			if qerr := w.enqueueDeliver(ctx, p.ConversationID, id, RetryDelay(0, err, nil)); qerr != nil {
+				w.Log.WarnContext(ctx, "queue delivery retry", "message_id", id, "err", qerr)
+			}
+		}
+	}
 	return nil
+}
+
+func (w *Worker) enqueueDeliver(ctx context.Context, convID, msgID int64, in time.Duration) error {
+	if w.Client == nil {
+		return nil // the outbox fallback row covers it
+	}
+	payload, _ := json.Marshal(baton.TaskPayload{ConversationID: convID, MessageID: msgID})
+	return Enqueue(ctx, w.Client, w.Queues, TypeDeliver, postgres.TaskID(baton.TaskDeliver, msgID), payload, in)
 }
 
 func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
@@ -83,9 +102,17 @@ func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	o, err := w.DB.Outbound(ctx, p.MessageID)
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	return w.deliver(ctx, p.MessageID, retried >= maxRetry)
+}
+
+// deliver sends one reply through its channel and records the result (the deliver task's work,
+// also done inline right after a turn).
+func (w *Worker) deliver(ctx context.Context, msgID int64, lastAttempt bool) error {
+	o, err := w.DB.Outbound(ctx, msgID)
 	if errors.Is(err, baton.ErrNotFound) {
-		return fmt.Errorf("deliver message %d: %w: %w", p.MessageID, err, asynq.SkipRetry)
+		return fmt.Errorf("deliver message %d: %w: %w", msgID, err, asynq.SkipRetry)
 	}
 	if err != nil {
 		return err
@@ -96,7 +123,7 @@ func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
 	}
 	ch, err := w.Channels.Get(o.Channel)
 	if err != nil {
-		return fmt.Errorf("deliver message %d: %w: %w", p.MessageID, err, asynq.SkipRetry)
+		return fmt.Errorf("deliver message %d: %w: %w", msgID, err, asynq.SkipRetry)
 	}
 	sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	err = ch.Send(sctx, o)
@@ -108,9 +135,7 @@ func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
 		if errors.As(err, &se) && se.AfterSend {
 			up.State = baton.DeliveryUnknown
 		}
-		retried, _ := asynq.GetRetryCount(ctx)
-		maxR, _ := asynq.GetMaxRetry(ctx)
-		if channel.IsPermanent(err) || retried >= maxR {
+		if channel.IsPermanent(err) || lastAttempt {
 			up.State = baton.DeliveryFailed
 		}
 	}
