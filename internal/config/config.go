@@ -90,7 +90,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	}
 	flagVals := map[string]*string{}
 	for _, f := range fields {
-		flagVals[f.env] = fs.String(f.flag, "", f.help+" ("+f.env+")")
+		def := f.def
+		if def == "" {
+			def = "unset"
+		}
+		flagVals[f.env] = fs.String(f.flag, "", fmt.Sprintf("%s (%s; default %s)", f.help, f.env, def))
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
