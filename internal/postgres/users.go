@@ -229,6 +229,16 @@ func (db *DB) UpdateUser(ctx context.Context, actorID, id int64, up baton.UserUp
 		if err != nil {
 			return notFound(err, "user")
 		}
+		demoted := (up.Role != nil && *up.Role != baton.RoleAdmin) || (up.Status != nil && *up.Status == "disabled")
+		if before.Role == baton.RoleAdmin && before.Status == "active" && demoted {
+			var others int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active' AND id <> $1`, id).Scan(&others); err != nil {
+				return fmt.Errorf("count admins: %w", err)
+			}
+			if others == 0 {
+				return baton.Errorf(baton.ErrConflict, "last_admin", "this is the last active admin; make another admin first")
+			}
+		}
 		now := db.Clock.Now()
 		if _, err := tx.Exec(ctx, `UPDATE users SET role = coalesce($2, role), status = coalesce($3, status),
 			capacity = coalesce($4, capacity), name = coalesce($5, name), updated_at = $6 WHERE id = $1`,

@@ -16,6 +16,8 @@ const (
 
 type userKey struct{}
 
+type csrfKey struct{}
+
 func withUser(ctx context.Context, u baton.User) context.Context {
 	return context.WithValue(ctx, userKey{}, u)
 }
@@ -48,6 +50,7 @@ func (s *Server) authorize(r *http.Request, access Access) (context.Context, err
 		if u, csrf, err = s.auth.UserBySession(ctx, c.Value); err != nil {
 			return nil, err
 		}
+		ctx = context.WithValue(ctx, csrfKey{}, csrf)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			got := r.Header.Get(csrfHeader)
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(csrf)) != 1 {
@@ -101,9 +104,15 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// me returns the calling user; a cookie session also gets its CSRF token back, so a reloaded
+// browser page can keep writing.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	u, _ := UserFrom(r.Context())
-	return WriteJSON(w, http.StatusOK, u)
+	csrf, _ := r.Context().Value(csrfKey{}).(string)
+	return WriteJSON(w, http.StatusOK, struct {
+		baton.User
+		CSRFToken string `json:"csrf_token,omitempty"`
+	}{u, csrf})
 }
 
 // Actor returns the id of the calling user, for the audit log.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/batonhq/baton"
@@ -26,5 +27,30 @@ func TestBearerSchemeIsCaseInsensitiveAnd401SaysHow(t *testing.T) {
 	r.wantError(t, 401, "unauthorized")
 	if r.header.Get("WWW-Authenticate") == "" {
 		t.Error("401 without WWW-Authenticate")
+	}
+}
+
+func TestLastAdminCannotBeDemotedOrDisabled(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin, token := ts.user(t, baton.RoleAdmin)
+	path := "/v1/admin/users/" + strconv.FormatInt(admin.ID, 10)
+	ts.do(t, call{method: "PATCH", path: path, token: token, body: map[string]any{"role": "agent"}}).wantError(t, 409, "last_admin")
+	ts.do(t, call{method: "PATCH", path: path, token: token, body: map[string]any{"status": "disabled"}}).wantError(t, 409, "last_admin")
+	ts.user(t, baton.RoleAdmin)
+	ts.do(t, call{method: "PATCH", path: path, token: token, body: map[string]any{"role": "agent"}}).wantStatus(t, 200)
+}
+
+func TestMeReturnsCSRFTokenToCookieSessions(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, token := ts.user(t, baton.RoleAgent)
+	sess := ts.login(t, token)
+	var me struct {
+		CSRFToken string `json:"csrf_token"`
+	}
+	ts.do(t, call{method: "GET", path: "/v1/auth/me", session: &sess}).decode(t, &me)
+	if me.CSRFToken == "" || me.CSRFToken != sess.csrf {
+		t.Errorf("csrf_token %q; want the session's", me.CSRFToken)
 	}
 }
