@@ -199,7 +199,8 @@ func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string
 		out.Trace["llm"] = map[string]any{"error": err.Error(), "used": false}
 		return
 	}
-	out.Trace["llm"] = map[string]any{"used": true, "intent": res.Intent, "score": res.Score, "local_intent": primary.Intent}
+	out.Trace["llm"] = map[string]any{"used": true, "intent": res.Intent, "score": res.Score, "local_intent": primary.Intent,
+		"prompt_version": b.Prompts.Version(prompts.ClassifySystem) + "/" + b.Prompts.Version(prompts.ClassifyUser)}
 	primary.Intent, primary.Score, primary.OutOfScope = res.Intent, res.Score, res.OutOfScope
 	if res.Language != "" {
 		primary.Language = res.Language

@@ -82,6 +82,10 @@ func (e *Engine) Turn(ctx context.Context, convID, msgID int64) (Result, error) 
 		return Result{}, fmt.Errorf("decide turn of conversation %d: %w", convID, err)
 	}
 	out.StartedAt = started
+	if out.Trace == nil {
+		out.Trace = map[string]any{}
+	}
+	out.Trace["decide_ms"] = float64(e.Clock.Now().Sub(started).Microseconds()) / 1000
 	for _, m := range st.Pending {
 		out.Processed = append(out.Processed, m.ID)
 	}
