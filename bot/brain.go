@@ -168,7 +168,7 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 		reply(b.render(prompts.AckHandoff, prompts.AckHandoffInput{}), nil)
 		return out, nil
 	}
-	ans, err := b.Knowledge.Answer(ctx, question, primary.Language)
+	ans, err := b.answer(ctx, st.Pending, question, primary.Language)
 	if err != nil {
 		return out, fmt.Errorf("answer from knowledge: %w", err)
 	}
@@ -210,6 +210,35 @@ func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string
 			gathered[d.Type], out.Details[d.Type] = d.Value, d.Value
 		}
 	}
+}
+
+// answer asks the knowledge base about the turn's messages together; when a burst holds several
+// questions that together find nothing, each message is asked on its own and the answers found
+// are combined, with all their citations.
+func (b *Brain) answer(ctx context.Context, pending []baton.Message, question, language string) (Answer, error) {
+	ans, err := b.Knowledge.Answer(ctx, question, language)
+	if err != nil || !ans.NoAnswer || len(pending) < 2 {
+		return ans, err
+	}
+	var parts []string
+	combined := Answer{Trace: map[string]any{"per_message": true}}
+	for _, m := range pending {
+		a, err := b.Knowledge.Answer(ctx, m.Text, language)
+		if err != nil {
+			return ans, err
+		}
+		if a.NoAnswer || slices.Contains(parts, a.Text) {
+			continue
+		}
+		parts = append(parts, a.Text)
+		combined.Citations = append(combined.Citations, a.Citations...)
+		combined.Confidence = max(combined.Confidence, a.Confidence)
+	}
+	if len(parts) == 0 {
+		return ans, nil
+	}
+	combined.Text = strings.Join(parts, "\n\n")
+	return combined, nil
 }
 
 func (b *Brain) render(name prompts.Name, data any) string {
