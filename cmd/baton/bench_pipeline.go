@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/bot"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/postgres"
@@ -126,6 +128,7 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		asJSON      bool
 		maxRate     float64
 		keep        bool
+		cpuProfile  string
 	)
 	cfg, _, err := loadConfig("bench pipeline", args, stdout, func(fs *flag.FlagSet) {
 		fs.IntVar(&convs, "conversations", 200, "conversations per load step")
@@ -135,6 +138,7 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Float64Var(&maxRate, "max-rate", 3000, "upper bound of the search")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.BoolVar(&keep, "keep-db", false, "keep the benchmark database for inspection (its name is printed)")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	})
 	if err != nil {
 		return err
@@ -147,6 +151,17 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		return usageError{"bench pipeline: " + err.Error()}
 	}
 	progress := io.Writer(os.Stderr)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	b, err := newPipelineBench(ctx, cfg, keep)
 	if err != nil {
 		return err
@@ -292,6 +307,8 @@ func newPipelineBench(ctx context.Context, cfg *config.Config, keep bool) (*pipe
 		drop()
 		return nil, err
 	}
+	// The minimal bot: the benchmark measures the pipeline, not the models.
+	a.brain = bot.Minimal{}
 	b.app = a
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -133,12 +133,10 @@ func TaskID(kind string, messageID int64) string {
 
 func insertOutbox(ctx context.Context, tx pgx.Tx, kind string, convID, msgID int64, now, runAt time.Time) error {
 	payload, _ := json.Marshal(baton.TaskPayload{ConversationID: convID, MessageID: msgID})
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		kind, payload, TaskID(kind, msgID), runAt, now); err != nil {
+	// One round trip: the row, and the wake-up the relay gets when the transaction commits.
+	if _, err := tx.Exec(ctx, `WITH o AS (INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id)
+		SELECT pg_notify($6, '') FROM o`, kind, payload, TaskID(kind, msgID), runAt, now, OutboxChannel); err != nil {
 		return fmt.Errorf("insert outbox: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, OutboxChannel); err != nil {
-		return fmt.Errorf("notify outbox: %w", err)
 	}
 	return nil
 }
