@@ -23,6 +23,7 @@ import (
 	"github.com/batonhq/baton/bot"
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/knowledge"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
@@ -72,6 +73,8 @@ type app struct {
 	brain    bot.Decider // set by tests; nil = chosen from the configuration
 	intents  *intents.Catalog
 	llm      *llm.Client // nil: the offline engine
+	kb       *knowledge.Service
+	kbQueue  *queue.KnowledgeEnqueuer
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pgx.QueryTracer) (*app, error) {
@@ -100,6 +103,15 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pg
 		pool.Close()
 		return nil, fmt.Errorf("load intents (is the database migrated? run baton migrate): %w", err)
 	}
+	a.kbQueue = &queue.KnowledgeEnqueuer{Client: a.client, Queues: a.queues}
+	if a.kb, err = newKnowledge(cfg, a.db, a.llm, a.kbQueue, log); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if _, err := a.kb.Start(ctx); err != nil {
+		// Redis may be down: the model is registered, its build is queued by the next start.
+		log.Warn("start knowledge base", "err", err)
+	}
 	a.channels = channel.Registry{"webhook": &channel.Webhook{
 		Secrets:     []string{cfg.WebhookSecret, cfg.WebhookSecretPrev},
 		OutboundURL: cfg.OutboundURL,
@@ -126,6 +138,7 @@ func (a *app) server() *web.Server {
 	s.MountConversations(a.db)
 	s.MountUsers(a.db)
 	s.MountIntents(a.intents, a.clock)
+	s.MountKnowledge(a.kb)
 	return s
 }
 
@@ -134,7 +147,8 @@ func (a *app) decider() bot.Decider {
 	if a.brain != nil {
 		return a.brain
 	}
-	b := &bot.Brain{Intents: a.intents.Model(), Prompts: prompts.Default(), Clock: a.clock, Log: a.log}
+	b := &bot.Brain{Intents: a.intents.Model(), Prompts: prompts.Default(), Clock: a.clock, Log: a.log,
+		Knowledge: kbAnswerer{a.kb}}
 	if a.llm != nil {
 		b.LLM = &llmUnderstander{client: a.llm, prompts: b.Prompts}
 	}
@@ -169,7 +183,9 @@ func (a *app) work(ctx context.Context) error {
 	w := &queue.Worker{DB: a.db, Engine: engine, Channels: a.channels, Log: a.log,
 		Recorder: &queue.Recorder{DB: a.db}, Client: a.client, Queues: a.queues, SendTimeout: 15 * time.Second}
 	srv := asynq.NewServer(a.redisOpt, queue.ServerConfig(a.queues, a.cfg.Concurrency, a.log, a.cfg.ShutdownGrace))
-	if err := srv.Start(w.Mux()); err != nil {
+	mux := w.Mux()
+	queue.RegisterKnowledge(mux, a.kb, a.kbQueue)
+	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -265,4 +281,20 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "database is up to date")
 	}
 	return nil
+}
+
+// kbAnswerer is bot.Answerer over the knowledge base.
+type kbAnswerer struct{ kb *knowledge.Service }
+
+func (k kbAnswerer) Answer(ctx context.Context, question, language string) (bot.Answer, error) {
+	a, err := k.kb.Answer(ctx, question, knowledge.AnswerOptions{Language: language})
+	if err != nil {
+		return bot.Answer{}, err
+	}
+	return bot.Answer{Text: a.Text, Citations: a.Citations, Confidence: a.Confidence, NoAnswer: a.NoAnswer,
+		Reason: a.Reason, Trace: a.Trace}, nil
+}
+
+func (k kbAnswerer) RecordGap(ctx context.Context, question string, conversationID, messageID int64, reason string) error {
+	return k.kb.RecordGap(ctx, question, conversationID, messageID, reason)
 }

@@ -151,6 +151,11 @@ func (a *app) seedDemo(ctx context.Context, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "Seeded %d web-shop intents.\n", added)
 	}
+	sum, err := a.kb.Seed(ctx)
+	if err != nil {
+		return fmt.Errorf("seed the help centre: %w", err)
+	}
+	fmt.Fprintf(stdout, "Help centre: %d articles added, %d updated, %d unchanged.\n", sum.Added, sum.Updated, sum.Unchanged)
 	return nil
 }
 
@@ -213,7 +218,7 @@ func replay(ctx context.Context, stdout io.Writer, base, secret string, window t
 			if m.Author == baton.AuthorCustomer {
 				who = c.Customer.Name
 			}
-			line := fmt.Sprintf("  %-10s %s", who+":", m.Text)
+			line := fmt.Sprintf("  %-10s %s", who+":", strings.ReplaceAll(strings.ReplaceAll(m.Text, "\n\n", "\n"), "\n", "\n             "))
 			if m.Delivery != nil {
 				line += fmt.Sprintf("   [%s]", m.Delivery.State)
 			}

@@ -19,8 +19,10 @@ import (
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/dbtest"
+	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/web"
+	"github.com/batonhq/baton/knowledge"
 )
 
 // webhookSecret signs inbound webhook requests in tests.
@@ -92,10 +94,15 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 		t.Fatalf("load intents: %v", err)
 	}
 	s.MountIntents(catalog, clock)
+	emb, err := llm.NewLocalEmbedder(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MountKnowledge(knowledge.New(db, knowledge.Options{Embedder: emb, Clock: clock}))
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents"}
+var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge"}
 
 var userSeq atomic.Int64
 

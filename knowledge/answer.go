@@ -1,0 +1,284 @@
+package knowledge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/prompts"
+)
+
+// Reasons an answer is declined; the bot clarifies or offers a person.
+const (
+	ReasonEmpty         = "empty_question"
+	ReasonNoResults     = "no_results"     // nothing in the knowledge base matched
+	ReasonLowConfidence = "low_confidence" // the best match is probably not an answer
+	ReasonLLMNoAnswer   = "llm_declined"   // the model found the excerpts do not answer it
+)
+
+// AnswerOptions tune one answer.
+type AnswerOptions struct {
+	Filter        SearchFilter // default: published articles of any language and tag
+	Language      string       // the customer's language, for full text and the reply
+	MinConfidence float64      // 0 = the service's threshold
+	Chunks        int          // chunks given to the model, default 4
+}
+
+// Answer is what the bot may say, with the chunks it is based on.
+type Answer struct {
+	Text       string           `json:"text"`
+	Citations  []baton.Citation `json:"citations"`
+	Confidence float64          `json:"confidence"`
+	NoAnswer   bool             `json:"no_answer"`
+	Reason     string           `json:"reason,omitempty"`
+	Chunks     []Hit            `json:"chunks"`
+	Trace      map[string]any   `json:"trace"`
+}
+
+// Engines, recorded in traces.
+const (
+	EngineExtractive = "extractive"
+	EngineLLM        = "llm"
+)
+
+// Answer answers a customer question from published articles. Below the confidence threshold
+// (or with nothing retrieved) it returns NoAnswer with the reason. With a Completer the answer
+// is one grounded generation whose citations must be among the retrieved chunks; an invalid
+// reply, a citation of anything else, or an LLM error falls back to the extractive answer: the
+// best chunk's most relevant sentences. The error is for retrieval failures only.
+func (s *Service) Answer(ctx context.Context, question string, o AnswerOptions) (Answer, error) {
+	start := time.Now()
+	question = strings.TrimSpace(question)
+	ans := Answer{Citations: []baton.Citation{}, Chunks: []Hit{}, Trace: map[string]any{}}
+	if question == "" {
+		ans.NoAnswer, ans.Reason = true, ReasonEmpty
+		return ans, nil
+	}
+	if o.Chunks <= 0 {
+		o.Chunks = 4
+	}
+	minConf := o.MinConfidence
+	if minConf <= 0 {
+		minConf = s.o.MinConfidence
+	}
+	res, err := s.Search(ctx, question, SearchOptions{Filter: o.Filter, Language: o.Language, Limit: o.Chunks})
+	if err != nil {
+		return ans, err
+	}
+	ans.Chunks, ans.Confidence = res.Hits, res.Confidence
+	ans.Trace["retrieval"] = res.Trace
+	ans.Trace["model"] = res.Model
+	ans.Trace["chunks"] = hitTrace(res.Hits)
+	ans.Trace["min_confidence"] = minConf
+	defer func() { ans.Trace["total_ms"] = ms(time.Since(start)) }()
+	switch {
+	case len(res.Hits) == 0:
+		ans.NoAnswer, ans.Reason = true, ReasonNoResults
+		return ans, nil
+	case res.Confidence < minConf:
+		ans.NoAnswer, ans.Reason = true, ReasonLowConfidence
+		return ans, nil
+	}
+	if s.o.Completer != nil {
+		if s.llmAnswer(ctx, question, o.Language, &ans) {
+			return ans, nil
+		}
+	}
+	ans.Trace["engine"] = EngineExtractive
+	ans.Text, ans.Citations = Extract(question, res.Hits[0]), []baton.Citation{res.Hits[0].Citation()}
+	return ans, nil
+}
+
+func hitTrace(hits []Hit) []map[string]any {
+	out := make([]map[string]any, 0, len(hits))
+	for _, h := range hits {
+		m := map[string]any{"chunk_id": h.ID, "article_id": h.ArticleID, "rank": h.Rank, "fused": h.Fused}
+		if h.Vector != nil {
+			m["vector_score"], m["vector_rank"] = h.Vector.Score, h.Vector.Rank
+		}
+		if h.FTS != nil {
+			m["fts_score"], m["fts_rank"] = h.FTS.Score, h.FTS.Rank
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// llmReply is the model's structured answer. The action set is closed: anything but "answer"
+// and "no_answer" is refused, so text in an article cannot make the bot do something else.
+type llmReply struct {
+	Answer        string   `json:"answer"`
+	CitedChunkIDs []string `json:"cited_chunk_ids"`
+	Action        string   `json:"action"`
+}
+
+var llmSchema = json.RawMessage(`{"type":"object","properties":{` +
+	`"answer":{"type":"string"},` +
+	`"cited_chunk_ids":{"type":"array","items":{"type":"string"}},` +
+	`"action":{"type":"string","enum":["answer","no_answer"]}},` +
+	`"required":["answer","cited_chunk_ids","action"],"additionalProperties":false}`)
+
+// chunkRef is how a chunk is named to the model: article and chunk id.
+func chunkRef(h Hit) string { return fmt.Sprintf("kb-%d#%d", h.ArticleID, h.ID) }
+
+// llmAnswer runs the grounded generation; it reports false when the extractive answer must be
+// used instead (the reason is in the trace).
+func (s *Service) llmAnswer(ctx context.Context, question, language string, ans *Answer) bool {
+	in := prompts.AnswerInput{Question: question, Language: language}
+	byRef := map[string]Hit{}
+	for _, h := range ans.Chunks {
+		ref := chunkRef(h)
+		byRef[ref] = h
+		in.Chunks = append(in.Chunks, prompts.ChunkInput{ID: ref, Title: h.Title, Text: h.Text})
+	}
+	system, err := s.o.Prompts.Render(prompts.AnswerSystem, in)
+	if err == nil {
+		var user string
+		user, err = s.o.Prompts.Render(prompts.AnswerUser, in)
+		if err == nil {
+			ans.Trace["prompt_version"] = s.o.Prompts.Version(prompts.AnswerSystem) + "/" + s.o.Prompts.Version(prompts.AnswerUser)
+			var reply llmReply
+			var c Completion
+			t := time.Now()
+			c, err = s.o.Completer.CompleteJSON(ctx, system, user, "kb_answer", llmSchema, &reply)
+			ans.Trace["llm_ms"] = ms(time.Since(t))
+			ans.Trace["llm_model"], ans.Trace["prompt_tokens"], ans.Trace["completion_tokens"] = c.Model, c.PromptTokens, c.CompletionTokens
+			if err == nil {
+				return s.acceptReply(reply, byRef, ans)
+			}
+		}
+	}
+	s.log.WarnContext(ctx, "llm answer failed; answering extractively", "err", err)
+	ans.Trace["llm_fallback"] = "error: " + clip(err.Error(), 200)
+	return false
+}
+
+// acceptReply validates the model's reply against what was retrieved.
+func (s *Service) acceptReply(r llmReply, byRef map[string]Hit, ans *Answer) bool {
+	switch r.Action {
+	case "no_answer":
+		ans.Trace["engine"] = EngineLLM
+		ans.NoAnswer, ans.Reason = true, ReasonLLMNoAnswer
+		return true
+	case "answer":
+	default:
+		ans.Trace["llm_fallback"] = fmt.Sprintf("action %q is not answer or no_answer", clip(r.Action, 40))
+		return false
+	}
+	text := strings.TrimSpace(r.Answer)
+	if text == "" {
+		ans.Trace["llm_fallback"] = "empty answer"
+		return false
+	}
+	if len(r.CitedChunkIDs) == 0 {
+		ans.Trace["llm_fallback"] = "no citation"
+		return false
+	}
+	var cites []baton.Citation
+	seen := map[string]bool{}
+	for _, ref := range r.CitedChunkIDs {
+		h, ok := byRef[strings.TrimSpace(ref)]
+		if !ok {
+			ans.Trace["llm_fallback"] = fmt.Sprintf("cited %q, which was not retrieved", clip(ref, 40))
+			return false
+		}
+		if !seen[ref] {
+			seen[ref] = true
+			cites = append(cites, h.Citation())
+		}
+	}
+	ans.Trace["engine"] = EngineLLM
+	ans.Text, ans.Citations = text, cites
+	return true
+}
+
+// Extract answers from one chunk: its sentences most relevant to the question (sharing the
+// question's content words), at most three and 400 characters, in their original order. A
+// chunk without any overlap gives its opening sentences.
+func Extract(question string, h Hit) string {
+	q := termSet(question)
+	ss := sentences(plainText(h.Text))
+	if len(ss) == 0 {
+		return clip(plainText(h.Text), 400)
+	}
+	type scored struct {
+		i     int
+		score float64
+	}
+	var sc []scored
+	for i, s := range ss {
+		score := 0.0
+		for t := range termSet(s) {
+			if q[t] {
+				score++
+			}
+		}
+		// Earlier sentences of a section tend to state the rule; later ones the exceptions.
+		sc = append(sc, scored{i, score - 0.01*float64(i)})
+	}
+	slices.SortStableFunc(sc, func(a, b scored) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return a.i - b.i
+	})
+	var pick []int
+	n := 0
+	for _, c := range sc {
+		if len(pick) == 3 || (len(pick) > 0 && c.score <= 0) {
+			break
+		}
+		l := len([]rune(ss[c.i]))
+		if len(pick) > 0 && n+l > 400 {
+			continue
+		}
+		pick = append(pick, c.i)
+		n += l + 1
+	}
+	// A short best sentence is usually a lead-in ("Standard delivery:"): add the next one.
+	if len(pick) == 1 && n < 80 && pick[0]+1 < len(ss) {
+		pick = append(pick, pick[0]+1)
+	}
+	slices.Sort(pick)
+	var parts []string
+	for _, i := range pick {
+		parts = append(parts, ss[i])
+	}
+	return clip(strings.Join(parts, " "), 500)
+}
+
+var (
+	mdLink     = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^)\s]+)\)`)
+	mdEmphasis = regexp.MustCompile(`(\*\*|__)(.+?)(\*\*|__)`)
+	mdListItem = regexp.MustCompile(`(?m)^\s*([-*+]|\d+\.)\s+`)
+	mdHeading  = regexp.MustCompile(`(?m)^#{1,6}\s+`)
+	mdFence    = regexp.MustCompile("(?m)^```.*$")
+)
+
+// plainText strips Markdown markup that reads badly in a chat message. List items end with a
+// full stop when they have no punctuation, so each becomes a sentence.
+func plainText(md string) string {
+	s := mdFence.ReplaceAllString(md, "")
+	s = mdLink.ReplaceAllString(s, "$1 ($2)")
+	s = mdEmphasis.ReplaceAllString(s, "$2")
+	s = mdHeading.ReplaceAllString(s, "")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if mdListItem.MatchString(l) {
+			l = strings.TrimSpace(mdListItem.ReplaceAllString(l, ""))
+			if l != "" && !strings.ContainsAny(l[len(l)-1:], ".!?:") {
+				l += "."
+			}
+			lines[i] = l
+		}
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
