@@ -23,12 +23,12 @@ import (
 	"github.com/batonhq/baton/bot"
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
-	"github.com/batonhq/baton/knowledge"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/queue"
 	"github.com/batonhq/baton/internal/web"
+	"github.com/batonhq/baton/knowledge"
 	"github.com/batonhq/baton/prompts"
 )
 
