@@ -35,9 +35,10 @@ import (
 // writeCounter counts write transactions on Baton's pool: commits of transactions that wrote,
 // and writes in autocommit mode (a batch outside a transaction is one implicit transaction).
 type writeCounter struct {
-	mu     sync.Mutex
-	wrote  map[*pgx.Conn]bool
-	writes atomic.Int64
+	mu      sync.Mutex
+	wrote   map[*pgx.Conn]bool
+	writes  atomic.Int64
+	queries atomic.Int64 // every statement, for the statements-per-message figure
 }
 
 func newWriteCounter() *writeCounter { return &writeCounter{wrote: map[*pgx.Conn]bool{}} }
@@ -51,6 +52,7 @@ func isWriteSQL(sql string) bool {
 type writeKey struct{}
 
 func (w *writeCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	w.queries.Add(1)
 	return context.WithValue(ctx, writeKey{}, d.SQL)
 }
 
@@ -64,6 +66,7 @@ func (w *writeCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.T
 }
 
 func (w *writeCounter) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	w.queries.Add(1)
 	if p, ok := ctx.Value(writeKey{}).(*bool); ok && isWriteSQL(d.SQL) && d.Err == nil {
 		*p = true
 	}
@@ -116,6 +119,7 @@ type step struct {
 	P50Ms       float64 `json:"p50_ms"`
 	P99Ms       float64 `json:"p99_ms"`
 	WriteTxPer  float64 `json:"pg_write_tx_per_msg"`
+	QueriesPer  float64 `json:"pg_statements_per_msg"`
 	RedisPer    float64 `json:"redis_cmds_per_msg"`
 	Sustainable bool    `json:"sustainable"`
 }
@@ -189,8 +193,8 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		res.RSSPeakMB = math.Max(res.RSSPeakMB, rssMB())
-		fmt.Fprintf(progress, "bench: offered %.0f msg/s → achieved %.0f, p99 %.0f ms, errors %d, %.2f write tx/msg, %.1f redis cmds/msg, sustainable %v\n",
-			st.Rate, st.Achieved, st.P99Ms, st.Errors, st.WriteTxPer, st.RedisPer, st.Sustainable)
+		fmt.Fprintf(progress, "bench: offered %.0f msg/s → achieved %.0f, p99 %.0f ms, errors %d, %.2f write tx/msg, %.1f statements/msg, %.1f redis cmds/msg, sustainable %v\n",
+			st.Rate, st.Achieved, st.P99Ms, st.Errors, st.WriteTxPer, st.QueriesPer, st.RedisPer, st.Sustainable)
 		res.Steps = append(res.Steps, st)
 		if !st.Sustainable {
 			break
@@ -398,7 +402,7 @@ func (b *pipelineBench) run(ctx context.Context, tag string, rate float64, convs
 	}
 	// Spread messages of a conversation evenly when they would all land at once.
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at < events[j].at })
-	writes0 := b.writes.writes.Load()
+	writes0, queries0 := b.writes.writes.Load(), b.writes.queries.Load()
 	redis0, err := b.redisCalls(ctx)
 	if err != nil {
 		return step{}, err
@@ -504,6 +508,7 @@ func (b *pipelineBench) run(ctx context.Context, tag string, rate float64, convs
 	st.Achieved = math.Round(float64(n-st.Errors) / math.Max(offeredFor.Seconds(), lastDelivery.Sub(start).Seconds()))
 	st.P50Ms, st.P99Ms = percentile(lats, 50), percentile(lats, 99)
 	st.WriteTxPer = float64(writes) / float64(n)
+	st.QueriesPer = float64(b.writes.queries.Load()-queries0) / float64(n)
 	st.RedisPer = (float64(redis1-redis0) - idleRedis*elapsed.Seconds()) / float64(n)
 	// Sustainable: under 0.1 % errors, kept up with the offered rate, and bounded lag.
 	st.Sustainable = float64(st.Errors) < 0.001*float64(n) && st.Achieved >= 0.9*st.Rate && st.P99Ms < 1000
@@ -568,7 +573,16 @@ func freshDatabase(ctx context.Context, dbURL, prefix string) (string, func(), e
 		return "", nil, fmt.Errorf("parse BATON_DATABASE_URL: %w", err)
 	}
 	name := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
-	admin := *u
+	// pool_* parameters are pgxpool's; plain connections refuse them.
+	plain := *u
+	q := plain.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	plain.RawQuery = q.Encode()
+	admin := plain
 	admin.Path = "/postgres"
 	conn, err := pgx.Connect(ctx, admin.String())
 	if err != nil {
@@ -588,7 +602,9 @@ func freshDatabase(ctx context.Context, dbURL, prefix string) (string, func(), e
 	}
 	fresh := *u
 	fresh.Path = "/" + name
-	mc, err := pgx.Connect(ctx, fresh.String())
+	plainFresh := plain
+	plainFresh.Path = "/" + name
+	mc, err := pgx.Connect(ctx, plainFresh.String())
 	if err != nil {
 		drop()
 		return "", nil, err

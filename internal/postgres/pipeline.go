@@ -24,9 +24,6 @@ var errDuplicate = errors.New("duplicate message")
 // idle auto-resolve), the message, and a turn task in the outbox due after window.
 // A retried message (same channel and external id) stores nothing and returns the first ids.
 func (db *DB) Ingest(ctx context.Context, in baton.Inbound, window, idle time.Duration) (baton.IngestResult, error) {
-	if res, ok, err := db.findMessage(ctx, in.Channel, in.ExternalID); err != nil || ok {
-		return res, err
-	}
 	now := db.Clock.Now()
 	sortAt := now
 	if in.SentAt != nil {
@@ -363,12 +360,18 @@ func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutco
 		}
 		batch := &pgx.Batch{}
 		batch.Queue(`UPDATE messages SET processed_at = $2, turn_id = $3 WHERE id = ANY($1) AND processed_at IS NULL`, out.Processed, now, turnID)
-		for id, meta := range out.Meta {
-			b, err := json.Marshal(meta)
-			if err != nil {
-				return fmt.Errorf("encode meta: %w", err)
+		if len(out.Meta) > 0 {
+			ids := make([]int64, 0, len(out.Meta))
+			metas := make([]string, 0, len(out.Meta))
+			for id, meta := range out.Meta {
+				b, err := json.Marshal(meta)
+				if err != nil {
+					return fmt.Errorf("encode meta: %w", err)
+				}
+				ids, metas = append(ids, id), append(metas, string(b))
 			}
-			batch.Queue(`UPDATE messages SET meta = meta || $2::jsonb WHERE id = $1`, id, b)
+			batch.Queue(`UPDATE messages m SET meta = m.meta || v.meta::jsonb
+				FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS meta) v WHERE m.id = v.id`, ids, metas)
 		}
 		// The turn's own tasks are consumed: mark them so the relay's sweep skips them.
 		batch.Queue(`UPDATE outbox SET dispatched_at = $2 WHERE dispatched_at IS NULL AND kind = 'turn' AND task_id = ANY($1)`,
