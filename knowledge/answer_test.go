@@ -59,6 +59,7 @@ func TestAnswerExtractive(t *testing.T) {
 	b.seed(t)
 	tests := []struct {
 		name, question string
+		language       string // the customer's, as the bot detected it
 		noAnswer       bool
 		reason         string
 		title, want    string // the cited article, and a phrase of the answer
@@ -66,13 +67,14 @@ func TestAnswerExtractive(t *testing.T) {
 		{name: "direct question", question: "How much does express delivery cost?", title: "Shipping times and costs", want: "€9.95"},
 		{name: "paraphrase", question: "I forgot my password, how do I reset it?", title: "Account and password reset", want: "reset link"},
 		{name: "refund timing", question: "When will I get my refund after returning?", title: "Returns and refunds", want: "5 working days"},
+		{name: "a language without articles", question: "When will I get my refund after returning?", language: "de", title: "Returns and refunds", want: "5 working days"},
 		{name: "out of scope", question: "What's the weather like in Paris tomorrow?", noAnswer: true, reason: knowledge.ReasonLowConfidence},
 		{name: "gibberish", question: "qwzx plomb frabjous", noAnswer: true},
 		{name: "empty", question: "   ", noAnswer: true, reason: knowledge.ReasonEmpty},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ans, err := b.svc.Answer(t.Context(), tt.question, knowledge.AnswerOptions{})
+			ans, err := b.svc.Answer(t.Context(), tt.question, knowledge.AnswerOptions{Language: tt.language})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,6 +93,9 @@ func TestAnswerExtractive(t *testing.T) {
 			}
 			if !strings.Contains(ans.Text, tt.want) || len(ans.Text) > 500 || !strings.Contains(ans.Chunks[0].Text, strings.Fields(ans.Text)[0]) {
 				t.Errorf("answer %q: want a short extract of the cited chunk with %q", ans.Text, tt.want)
+			}
+			if ans.Chunks[0].FTS == nil || ans.Chunks[0].Vector == nil {
+				t.Errorf("top chunk found by vector %v and full text %v: want both", ans.Chunks[0].Vector, ans.Chunks[0].FTS)
 			}
 			if ans.Trace["engine"] != knowledge.EngineExtractive || ans.Confidence < knowledge.DefaultMinConfidence {
 				t.Errorf("trace %v, confidence %.3f", ans.Trace, ans.Confidence)

@@ -21,26 +21,29 @@ import (
 //
 //   - Dimension: the model's, 1..2000 (the HNSW limit of `vector`; kept for halfvec too, which
 //     allows 4,000). Baton's default is the local embedder at 384 (BATON_EMBEDDING_DIM): its
-//     hashed lexical features collide noticeably below ~256 buckets, and 256 measured no
-//     better recall or latency at 100k chunks. OpenAI-compatible models are asked for the
-//     configured dimension (text-embedding-3-* accept `dimensions`).
+//     hashed lexical features collide below that (StackFAQ hybrid MRR@10 0.820 at 384, 0.801 at
+//     256), and 256 gave no better HNSW recall or latency at 100k chunks. OpenAI-compatible
+//     models are asked for the configured dimension (text-embedding-3-* accept `dimensions`).
 //   - Type halfvec (16-bit floats): half the size of `vector`, so the index of 100k chunks
-//     (~110 MB at 384 dimensions) stays in memory and queries got 3× faster at equal recall;
-//     16-bit precision changes no ranking that matters.
+//     (~110 MB at 384 dimensions) stays in a small shared_buffers (128 MB here); queries got
+//     3× faster at equal recall, and 16-bit precision changes no ranking that matters.
 //   - Operator class halfvec_cosine_ops (`<=>`): embedders return unit vectors, and cosine stays
 //     right for servers that do not normalise.
-//   - m = 16, ef_construction = 64 (pgvector's defaults): the 100k build takes ~40 s on two
-//     cores; m = 24 / ef_construction = 96 took 126 s for +0.01 recall at equal latency.
+//   - m = 16, ef_construction = 128: short questions against long chunks are far from every
+//     vector, where the graph navigates poorly, so recall comes from a better-built graph and a
+//     wide search: at 100k chunks recall@10 was 0.74 with ef_search 100 and 0.94 with 1,000 on
+//     an ef_construction 64 graph, 0.96 with 1,000 on this one (build 53 s on two cores).
+//     m = 24 reaches 0.98 but its index outgrows 128 MB of shared buffers and every query
+//     then pages the graph in (p50 375 ms): raise m only with shared_buffers above ~256 MB.
 //   - Per query: SET LOCAL hnsw.ef_search = HNSWEfSearch (never below the candidates asked
 //     for) and hnsw.iterative_scan = relaxed_order, because status/language/tag filters apply
-//     after the index scan; results are re-sorted by distance. Short questions against long
-//     chunks are far from every vector, where the graph navigates poorly: at 100k chunks
-//     recall@10 was 0.74 with ef_search 100, 0.90 with 400 and 0.96 with 1000 (p99 ~20 ms).
+//     after the index scan; results are re-sorted by distance. See SearchVector for why the
+//     sequential scan and JIT are off too.
 const (
 	VectorType         = "halfvec"
 	VectorOpClass      = "halfvec_cosine_ops"
-	HNSWM              = 24
-	HNSWEfConstruction = 96
+	HNSWM              = 16
+	HNSWEfConstruction = 128
 	HNSWEfSearch       = 1000 // pgvector's maximum
 	// vectorTableDDL creates a model's vector table: %[1]s is the table, %[2]d the dimension.
 	vectorTableDDL = `CREATE TABLE IF NOT EXISTS %[1]s (
@@ -48,7 +51,7 @@ const (
 		text_hash bytea NOT NULL,
 		embedding halfvec(%[2]d) NOT NULL)`
 	// vectorIndexDDL creates its HNSW index.
-	vectorIndexDDL = `CREATE INDEX IF NOT EXISTS %[1]s_hnsw ON %[1]s USING hnsw (embedding halfvec_cosine_ops) WITH (m = 24, ef_construction = 96)`
+	vectorIndexDDL = `CREATE INDEX IF NOT EXISTS %[1]s_hnsw ON %[1]s USING hnsw (embedding halfvec_cosine_ops) WITH (m = 16, ef_construction = 128)`
 )
 
 // vectorTable names the vector table of a model; ids are integers, so the name is safe.

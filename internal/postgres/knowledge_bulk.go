@@ -151,7 +151,7 @@ func (db *DB) BuildVectorIndex(ctx context.Context, modelID int64, memMB, worker
 func (db *DB) ExactNearest(ctx context.Context, modelID int64, q []float32, k int) ([]float64, error) {
 	var out []float64
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = off`); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT set_config('enable_indexscan', 'off', true), set_config('jit', 'off', true)`); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT embedding <=> $1 FROM `+vectorTable(modelID)+` ORDER BY 1 LIMIT $2`, pgvector.NewHalfVector(q), k)

@@ -273,7 +273,8 @@ const (
 )
 
 // SearchText ranks chunks against q with OR semantics (any query word may match; rare words
-// count more), in the text search configuration of each chunk's language, or only language's.
+// count more), in the text search configuration of each chunk's language, or only language's
+// when there are articles in it.
 // Two round trips: the query's lexemes with their document frequencies (index lookups), then
 // the candidates of the rarer lexemes ranked by all of them.
 func (db *DB) SearchText(ctx context.Context, q string, language string, f knowledge.SearchFilter, k int) ([]knowledge.Candidate, error) {
@@ -288,7 +289,9 @@ func (db *DB) SearchText(ctx context.Context, q string, language string, f knowl
 		FROM kb_term_totals tot
 		CROSS JOIN LATERAL (SELECT DISTINCT lexeme FROM unnest(to_tsvector(tot.ts_config, $1))) w
 		JOIN LATERAL (SELECT df FROM kb_terms t WHERE t.ts_config = tot.ts_config AND t.lexeme = w.lexeme) t ON t.df > 0
-		WHERE tot.docs > 0 AND ($2 = '' OR tot.ts_config = $2::regconfig)
+		WHERE tot.docs > 0 AND ($2 = '' OR tot.ts_config = $2::regconfig
+			-- a query language without articles searches them all
+			OR NOT EXISTS (SELECT 1 FROM kb_term_totals x WHERE x.docs > 0 AND x.ts_config = $2::regconfig))
 		ORDER BY 1, t.df, w.lexeme`, q, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("full-text search: query terms: %w", err)
