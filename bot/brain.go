@@ -168,7 +168,7 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 		reply(b.render(prompts.AckHandoff, prompts.AckHandoffInput{}), nil)
 		return out, nil
 	}
-	ans, err := b.answer(ctx, st.Pending, question, primary.Language)
+	ans, err := b.answer(ctx, st.Pending, analyses, question, primary.Language)
 	if err != nil {
 		return out, fmt.Errorf("answer from knowledge: %w", err)
 	}
@@ -212,33 +212,35 @@ func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string
 	}
 }
 
-// answer asks the knowledge base about the turn's messages together; when a burst holds several
-// questions that together find nothing, each message is asked on its own and the answers found
-// are combined, with all their citations.
-func (b *Brain) answer(ctx context.Context, pending []baton.Message, question, language string) (Answer, error) {
-	ans, err := b.Knowledge.Answer(ctx, question, language)
-	if err != nil || !ans.NoAnswer || len(pending) < 2 {
-		return ans, err
-	}
-	var parts []string
-	combined := Answer{Trace: map[string]any{"per_message": true}}
-	for _, m := range pending {
-		a, err := b.Knowledge.Answer(ctx, m.Text, language)
-		if err != nil {
-			return ans, err
+// answer asks the knowledge base. A burst may hold several questions: each message is asked on
+// its own first and the answers found are combined with all their citations; when none finds
+// an answer (fragments of one question), the messages are asked together.
+func (b *Brain) answer(ctx context.Context, pending []baton.Message, analyses []intents.Analysis, question, language string) (Answer, error) {
+	if len(pending) > 1 {
+		var parts []string
+		combined := Answer{Trace: map[string]any{"per_message": true}}
+		for i, m := range pending {
+			switch analyses[i].Intent {
+			case "greeting", "thanks", "goodbye":
+				continue
+			}
+			a, err := b.Knowledge.Answer(ctx, m.Text, language)
+			if err != nil {
+				return Answer{}, err
+			}
+			if a.NoAnswer || slices.Contains(parts, a.Text) {
+				continue
+			}
+			parts = append(parts, a.Text)
+			combined.Citations = append(combined.Citations, a.Citations...)
+			combined.Confidence = max(combined.Confidence, a.Confidence)
 		}
-		if a.NoAnswer || slices.Contains(parts, a.Text) {
-			continue
+		if len(parts) > 0 {
+			combined.Text = strings.Join(parts, "\n\n")
+			return combined, nil
 		}
-		parts = append(parts, a.Text)
-		combined.Citations = append(combined.Citations, a.Citations...)
-		combined.Confidence = max(combined.Confidence, a.Confidence)
 	}
-	if len(parts) == 0 {
-		return ans, nil
-	}
-	combined.Text = strings.Join(parts, "\n\n")
-	return combined, nil
+	return b.Knowledge.Answer(ctx, question, language)
 }
 
 func (b *Brain) render(name prompts.Name, data any) string {
