@@ -382,11 +382,6 @@ func (b *pipelineBench) idleRedisRate(ctx context.Context, d time.Duration) (flo
 	return float64(after-before) / d.Seconds(), nil
 }
 
-type sent struct {
-	conv int64
-	at   time.Time
-}
-
 // run offers rate msg/s of convs×msgs messages, open loop, and waits for every reply.
 func (b *pipelineBench) run(ctx context.Context, tag string, rate float64, convs, msgs int, gap time.Duration, idleRedis float64) (step, error) {
 	type event struct {

@@ -74,12 +74,6 @@ func (s *sink) deliveries() []delivered {
 	return append([]delivered(nil), s.got...)
 }
 
-func (s *sink) requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
-
 // forConversation returns the deliveries of one conversation.
 func (s *sink) forConversation(id int64) []delivered {
 	var out []delivered
