@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"crypto/sha256"
+	txt "github.com/batonhq/baton/text"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -163,7 +164,7 @@ func ChunkArticle(a ArticleInput, o ChunkOptions) []ChunkInput {
 		out[i].Embed = EmbedText(a.Title, out[i].HeadingPath, out[i].Text)
 		sum := sha256.Sum256([]byte(out[i].Embed + "\x00" + a.Language))
 		out[i].Hash = sum[:]
-		out[i].Words = len(words(out[i].Embed))
+		out[i].Words = len(txt.Words(out[i].Embed))
 	}
 	return out
 }

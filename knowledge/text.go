@@ -1,40 +1,17 @@
 package knowledge
 
 import (
+	txt "github.com/batonhq/baton/text"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// words lower-cases text and splits it into runs of letters and digits; apostrophes inside a
-// word are dropped ("don't" -> "dont").
-func words(text string) []string {
-	var out []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			out = append(out, b.String())
-			b.Reset()
-		}
-	}
-	for _, r := range strings.ToLower(text) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
-			b.WriteRune(r)
-		case r == '\'' || r == '’':
-		default:
-			flush()
-		}
-	}
-	flush()
-	return out
-}
-
 // terms returns the stemmed content words of text: what two texts must share to be about the
 // same thing.
 func terms(text string) []string {
 	var out []string
-	for _, w := range words(text) {
+	for _, w := range txt.Words(text) {
 		if stopwords[w] || len(w) < 2 && !isDigits(w) {
 			continue
 		}

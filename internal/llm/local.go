@@ -3,10 +3,10 @@ package llm
 import (
 	"context"
 	"fmt"
+	txt "github.com/batonhq/baton/text"
 	"hash/fnv"
 	"math"
 	"strings"
-	"unicode"
 )
 
 // Local embedder limits. 2000 is pgvector's HNSW limit for the vector type.
@@ -77,7 +77,7 @@ func (e *LocalEmbedder) Vector(text string) []float32 {
 	}
 
 	var prev string
-	for _, word := range words(text) {
+	for _, word := range txt.Words(text) {
 		if stopwords[word] {
 			prev = "" // don't bridge a bigram across a dropped word
 			continue
@@ -123,31 +123,6 @@ func (e *LocalEmbedder) Vector(text string) []float32 {
 	for i, x := range vec {
 		out[i] = float32(x / norm)
 	}
-	return out
-}
-
-// words lower-cases text and splits it into runs of letters and digits; apostrophes inside a
-// word are dropped ("don't" -> "dont").
-func words(text string) []string {
-	var out []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			out = append(out, b.String())
-			b.Reset()
-		}
-	}
-	for _, r := range strings.ToLower(text) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
-			b.WriteRune(r)
-		case r == '\'' || r == '’':
-			// joins contractions
-		default:
-			flush()
-		}
-	}
-	flush()
 	return out
 }
 

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	txt "github.com/batonhq/baton/text"
 )
 
 func TestStemWord(t *testing.T) {
@@ -40,7 +42,7 @@ func TestStemWord(t *testing.T) {
 
 func TestWords(t *testing.T) {
 	t.Parallel()
-	got := words("Don't SHOUT, café-owner! 注文 42x")
+	got := txt.Words("Don't SHOUT, café-owner! 注文 42x")
 	want := []string{"dont", "shout", "café", "owner", "注文", "42x"}
 	if !slices.Equal(got, want) {
 		t.Errorf("words = %q, want %q", got, want)
