@@ -75,11 +75,30 @@ type Debounce struct {
 var ErrLeaseBusy = errors.New("turn lease busy")
 
 // TurnState is what a turn reads before deciding: the conversation, its unanswered customer
-// messages (in order) and recent history.
+// messages (in order) and recent history, and its lease as read.
 type TurnState struct {
 	Conversation Conversation
 	Pending      []Message // unprocessed customer messages, oldest first
 	History      []Message // recent earlier messages, oldest first
+	// Token is the conversation's fencing token when read; a turn that commits without a lease
+	// commits only if it is unchanged (no other turn claimed or committed meanwhile).
+	Token      int64
+	LeaseUntil *time.Time // a running turn's lease expiry, if any
+}
+
+// Debounce says whether the turn task of message msgID should run now, given the burst window.
+func (st TurnState) Debounce(msgID int64, window time.Duration, now time.Time) Debounce {
+	d := Debounce{Answered: true, LeaseFree: st.LeaseUntil == nil || !st.LeaseUntil.After(now)}
+	for _, m := range st.Pending {
+		switch {
+		case m.ID == msgID:
+			d.Answered = false
+			d.Early = max(0, m.CreatedAt.Add(window).Sub(now))
+		case m.ID > msgID && m.CreatedAt.After(now.Add(-window)):
+			d.Newer = true
+		}
+	}
+	return d
 }
 
 // Reply is a message the bot (or the system) decided to send.
@@ -89,6 +108,14 @@ type Reply struct {
 	Text       string
 	Citations  []Citation
 	Meta       map[string]any
+}
+
+// TurnCommit is what committing a turn stored.
+type TurnCommit struct {
+	Replies []int64 // the stored replies, in order
+	// Pending is the newest customer message still unanswered after the turn (it arrived during
+	// the turn), or 0.
+	Pending int64
 }
 
 // TurnOutcome is everything one turn writes, in one transaction.

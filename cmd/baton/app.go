@@ -73,8 +73,10 @@ type app struct {
 	brain    bot.Decider // set by tests; nil = chosen from the configuration
 	intents  *intents.Catalog
 	llm      *llm.Client // nil: the offline engine
-	kb       *knowledge.Service
-	kbQueue  *queue.KnowledgeEnqueuer
+	// leaseTurns claims a lease before every turn, as with an LLM (tests of that path).
+	leaseTurns bool
+	kb         *knowledge.Service
+	kbQueue    *queue.KnowledgeEnqueuer
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pgx.QueryTracer) (*app, error) {
@@ -179,6 +181,8 @@ func (a *app) work(ctx context.Context) error {
 	engine := &bot.Engine{
 		Store: a.db, Scheduler: &queue.Scheduler{Client: a.client, Queues: a.queues}, Decider: a.decider(),
 		Clock: a.clock, Log: a.log, Owner: owner, Window: a.cfg.BurstWindow, LeaseTTL: a.cfg.LeaseTTL,
+		// The offline engine decides in microseconds; an LLM call is worth a lease.
+		Optimistic: a.llm == nil && !a.leaseTurns,
 	}
 	w := &queue.Worker{DB: a.db, Engine: engine, Channels: a.channels, Log: a.log,
 		Recorder: &queue.Recorder{DB: a.db}, Client: a.client, Queues: a.queues, SendTimeout: 15 * time.Second}

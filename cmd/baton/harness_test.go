@@ -102,6 +102,8 @@ type testOptions struct {
 	brain    bot.Decider // nil: bot.Minimal, which answers every turn (pipeline tests)
 	realBot  bool        // use the configured brain instead
 	noWork   bool        // HTTP only, no workers
+	// leaseTurns claims a lease before each turn (the LLM path) instead of committing optimistically.
+	leaseTurns bool
 	env      map[string]string
 }
 
@@ -151,6 +153,7 @@ func startBatonOn(t testing.TB, dbURL string, o testOptions, snk *sink) *testBat
 		t.Fatal(err)
 	}
 	a.brain = o.brain
+	a.leaseTurns = o.leaseTurns
 	if a.brain == nil && !o.realBot {
 		a.brain = bot.Minimal{}
 	}

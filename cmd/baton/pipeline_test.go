@@ -209,6 +209,52 @@ func TestManyConversationsInParallelEachInOrder(t *testing.T) {
 	}
 }
 
+// Messages written at once to the same conversations race their turns: with either fence,
+// every message is answered by exactly one committed turn, and committed turns never overlap.
+func TestConcurrentTurnsOfOneConversation(t *testing.T) {
+	t.Parallel()
+	for _, lease := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lease=%v", lease), func(t *testing.T) {
+			t.Parallel()
+			tb := startBaton(t, testOptions{window: 0, leaseTurns: lease})
+			const convs, perConv = 4, 8
+			var wg sync.WaitGroup
+			for c := range convs {
+				for m := range perConv {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if status, _ := tb.post(t, msg(fmt.Sprintf("race-%d", c), "", fmt.Sprintf("race-%d-%d", c, m), "hello?")); status != 202 {
+							t.Errorf("status %d", status)
+						}
+					}()
+				}
+			}
+			wg.Wait()
+			waitFor(t, 30*time.Second, "all answered", func() bool {
+				return tb.count(t, `SELECT count(*) FROM messages WHERE author = 'customer' AND processed_at IS NULL`) == 0
+			})
+			if n := tb.count(t, `SELECT count(*) FROM (SELECT id FROM (SELECT unnest(message_ids) AS id FROM turn_traces) t
+				GROUP BY id HAVING count(*) > 1) d`); n != 0 {
+				t.Errorf("%d messages answered by more than one turn", n)
+			}
+			if n := tb.count(t, `SELECT count(*) FROM turn_traces a JOIN turn_traces b ON a.conversation_id = b.conversation_id AND a.id < b.id
+				AND a.finished_at > b.started_at`); n != 0 {
+				t.Errorf("%d pairs of overlapping turns in one conversation", n)
+			}
+			turns := tb.count(t, `SELECT count(*) FROM turn_traces`)
+			waitFor(t, 10*time.Second, "replies delivered", func() bool { return len(tb.sink.deliveries()) == turns })
+			seen := map[int64]bool{}
+			for _, d := range tb.sink.deliveries() {
+				if seen[d.Body.MessageID] {
+					t.Errorf("reply %d delivered twice", d.Body.MessageID)
+				}
+				seen[d.Body.MessageID] = true
+			}
+		})
+	}
+}
+
 func TestKilledWorkerTurnIsAnsweredOnceBySweeper(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
@@ -394,10 +440,11 @@ func TestDeliveryStateOnlyMovesForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := tb.db.CommitTurn(ctx, l, baton.TurnOutcome{Replies: []baton.Reply{
+	c, err := tb.db.CommitTurn(ctx, l, baton.TurnOutcome{Replies: []baton.Reply{
 		{Author: baton.AuthorBot, Visibility: baton.Public, Text: "public"},
 		{Author: baton.AuthorSystem, Visibility: baton.Internal, Text: "internal note"},
 	}, StartedAt: time.Now()})
+	ids := c.Replies
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,10 +532,11 @@ func TestReplyOfAWorkerThatDiedBeforeDeliveringIsDeliveredByFallback(t *testing.
 	st, _ := http1.db.LoadTurn(ctx, conv)
 	out, _ := bot.Minimal{}.Decide(ctx, st)
 	out.Processed, out.StartedAt = []int64{st.Pending[0].ID}, time.Now()
-	ids, err := http1.db.CommitTurn(ctx, l, out)
+	c, err := http1.db.CommitTurn(ctx, l, out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ids := c.Replies
 	startBatonOn(t, db.URL, testOptions{}, snk)
 	waitFor(t, 25*time.Second, "the fallback delivery", func() bool { return len(snk.forConversation(conv)) == 1 })
 	if got := snk.forConversation(conv)[0].Body.MessageID; got != ids[0] {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/batonhq/baton"
 )
 
@@ -61,16 +59,16 @@ func (db *DB) RecordDeliveries(ctx context.Context, ups []baton.DeliveryUpdate) 
 			done = append(done, TaskID(baton.TaskDeliver, u.MessageID))
 		}
 	}
-	batch := &pgx.Batch{}
-	batch.Queue(`UPDATE outbox SET dispatched_at = $2 WHERE kind = 'deliver' AND dispatched_at IS NULL AND task_id = ANY($1)`, done, db.Clock.Now())
-	batch.Queue(`UPDATE messages m SET
+	// One statement, so one implicit transaction for both tables.
+	if _, err := db.Pool.Exec(ctx, `WITH o AS (
+			UPDATE outbox SET dispatched_at = $6 WHERE kind = 'deliver' AND dispatched_at IS NULL AND task_id = ANY($5))
+		UPDATE messages m SET
 			delivery_state = CASE WHEN `+old+` < 6 AND `+next+` > `+old+` THEN v.state ELSE m.delivery_state END,
 			delivery_attempts = m.delivery_attempts + v.inc,
 			delivery_error = CASE WHEN v.err <> '' THEN v.err ELSE m.delivery_error END
-		FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS state, unnest($3::int[]) AS inc, unnest($4::text[]) AS err) v
-		WHERE m.id = v.id AND m.visibility = 'public' AND m.delivery_state IS NOT NULL`, ids, states, incs, errs)
-	// One implicit transaction for both statements.
-	if err := db.Pool.SendBatch(ctx, batch).Close(); err != nil {
+		FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[]) AS v(id, state, inc, err)
+		WHERE m.id = v.id AND m.visibility = 'public' AND m.delivery_state IS NOT NULL`,
+		ids, states, incs, errs, done, db.Clock.Now()); err != nil {
 		return fmt.Errorf("record deliveries: %w", err)
 	}
 	return nil

@@ -16,90 +16,81 @@ import (
 // OutboxChannel is the NOTIFY channel that wakes the relay.
 const OutboxChannel = "baton_outbox"
 
-// errDuplicate rolls back an ingest whose message id was stored meanwhile.
-var errDuplicate = errors.New("duplicate message")
+// ingestSQL stores an inbound message in one statement, hence one implicit transaction, since
+// commits are the scarce resource under load. A retried message (its channel and external id
+// already stored) changes nothing; one racing the original at most touches the conversation's
+// timestamps before its insert finds the original. The conversation's episode moves on when the previous one
+// was resolved, explicitly or by idling after a bot answer; the new episode's row is inserted,
+// and an earlier one still open is closed as idle, dated idle after the last bot answer.
+// The SET expressions see the conversation's row as it was, under its row lock.
+const ingestSQL = `WITH dup AS (
+		SELECT conversation_id, id FROM messages WHERE channel = $1 AND external_id = $7),
+	cu AS (
+		INSERT INTO customers (channel, external_id, name, email, phone, created_at, updated_at)
+		SELECT $1, $2, $3, $4, $5, $6, $6 WHERE NOT EXISTS (SELECT FROM dup)
+		ON CONFLICT (channel, external_id) DO UPDATE SET
+			name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE customers.name END,
+			email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE customers.email END,
+			phone = CASE WHEN excluded.phone <> '' THEN excluded.phone ELSE customers.phone END,
+			updated_at = excluded.updated_at
+		RETURNING id),
+	c AS (
+		INSERT INTO conversations AS c (customer_id, channel, created_at, updated_at, last_customer_at)
+		SELECT id, $1, $6, $6, $6 FROM cu
+		ON CONFLICT (customer_id) DO UPDATE SET updated_at = excluded.updated_at, last_customer_at = excluded.last_customer_at,
+			episode = c.episode + CASE WHEN ` + reopensSQL + ` THEN 1 ELSE 0 END,
+			status = CASE WHEN ` + reopensSQL + ` THEN 'bot' ELSE c.status END,
+			assigned_user_id = CASE WHEN ` + reopensSQL + ` THEN NULL ELSE c.assigned_user_id END
+		RETURNING id, episode, last_reply_at),
+	e AS (
+		INSERT INTO episodes (conversation_id, number, opened_at) SELECT id, episode, $6 FROM c
+		ON CONFLICT (conversation_id, number) DO NOTHING),
+	idle AS (
+		UPDATE episodes SET resolved_at = c.last_reply_at + $11::interval, resolution = 'idle' FROM c
+		WHERE episodes.conversation_id = c.id AND episodes.number < c.episode AND episodes.resolved_at IS NULL),
+	m AS (
+		INSERT INTO messages (conversation_id, episode, channel, external_id, author, visibility, body, sent_at, received_at, sort_at)
+		SELECT id, episode, $1, $7, 'customer', 'public', $8, $9, $6, $10 FROM c
+		ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
+		RETURNING id, conversation_id),
+	o AS (
+		INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
+		SELECT $12, jsonb_build_object('conversation_id', conversation_id, 'message_id', id), $13 || id, $14, $6 FROM m),
+	n AS (SELECT pg_notify($15, '') FROM m)
+	SELECT conversation_id, id, false FROM m CROSS JOIN n
+	UNION ALL SELECT conversation_id, id, true FROM dup`
 
-// Ingest stores an inbound message in one transaction: the customer (upserted), the
-// conversation (a returning customer continues it; a new episode opens after a resolve or an
-// idle auto-resolve), the message, and a turn task in the outbox due after window.
-// A retried message (same channel and external id) stores nothing and returns the first ids.
+// reopensSQL is true when a customer message opens a new episode of conversation c: the last
+// one was resolved, or the bot answered last and the conversation has idled since ($11).
+const reopensSQL = `(c.status = 'resolved' OR c.status = 'bot' AND c.last_reply_at IS NOT NULL
+	AND (c.last_customer_at IS NULL OR c.last_reply_at >= c.last_customer_at) AND excluded.updated_at - c.last_reply_at >= $11::interval)`
+
+// Ingest stores an inbound message (see ingestSQL): the customer (upserted), the conversation
+// (a returning customer continues it), the message, and a turn task in the outbox due after
+// window. A retried message stores nothing and returns the first ids.
 func (db *DB) Ingest(ctx context.Context, in baton.Inbound, window, idle time.Duration) (baton.IngestResult, error) {
 	now := db.Clock.Now()
 	sortAt := now
 	if in.SentAt != nil {
 		sortAt = *in.SentAt
 	}
+	var ext *string
+	if in.ExternalID != "" {
+		ext = &in.ExternalID
+	}
 	var res baton.IngestResult
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var customerID int64
-		err := tx.QueryRow(ctx, `INSERT INTO customers (channel, external_id, name, email, phone, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6)
-			ON CONFLICT (channel, external_id) DO UPDATE SET
-				name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE customers.name END,
-				email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE customers.email END,
-				phone = CASE WHEN excluded.phone <> '' THEN excluded.phone ELSE customers.phone END,
-				updated_at = excluded.updated_at
-			RETURNING id`, in.Channel, in.Sender.ID, in.Sender.Name, in.Sender.Email, in.Sender.Phone, now).Scan(&customerID)
-		if err != nil {
-			return fmt.Errorf("upsert customer: %w", err)
-		}
-		var (
-			convID              int64
-			status              string
-			episode             int
-			inserted            bool
-			lastReply, lastCust *time.Time
-		)
-		err = tx.QueryRow(ctx, `INSERT INTO conversations (customer_id, channel, created_at, updated_at)
-			VALUES ($1, $2, $3, $3)
-			ON CONFLICT (customer_id) DO UPDATE SET updated_at = excluded.updated_at
-			RETURNING id, status, episode, last_reply_at, last_customer_at, xmax = 0`, customerID, in.Channel, now).
-			Scan(&convID, &status, &episode, &lastReply, &lastCust, &inserted)
-		if err != nil {
-			return fmt.Errorf("open conversation: %w", err)
-		}
-		batch := &pgx.Batch{}
-		if inserted {
-			batch.Queue(`INSERT INTO episodes (conversation_id, number, opened_at) VALUES ($1, 1, $2)`, convID, now)
-		} else {
-			idleDone := status == string(baton.StatusBot) && lastReply != nil &&
-				(lastCust == nil || !lastReply.Before(*lastCust)) && now.Sub(*lastReply) >= idle
-			if status == string(baton.StatusResolved) || idleDone {
-				if idleDone {
-					batch.Queue(`UPDATE episodes SET resolved_at = $3, resolution = 'idle'
-						WHERE conversation_id = $1 AND number = $2 AND resolved_at IS NULL`, convID, episode, lastReply.Add(idle))
-				}
-				episode++
-				batch.Queue(`INSERT INTO episodes (conversation_id, number, opened_at) VALUES ($1, $2, $3)`, convID, episode, now)
-				batch.Queue(`UPDATE conversations SET episode = $2, status = 'bot', assigned_user_id = NULL WHERE id = $1`, convID, episode)
-			}
-		}
-		batch.Queue(`UPDATE conversations SET last_customer_at = $2 WHERE id = $1`, convID, now)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("update episode: %w", err)
-		}
-		var ext *string
-		if in.ExternalID != "" {
-			ext = &in.ExternalID
-		}
-		err = tx.QueryRow(ctx, `INSERT INTO messages (conversation_id, episode, channel, external_id, author, visibility, body, sent_at, received_at, sort_at)
-			VALUES ($1, $2, $3, $4, 'customer', 'public', $5, $6, $7, $8)
-			ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
-			RETURNING id`, convID, episode, in.Channel, ext, in.Text, in.SentAt, now, sortAt).Scan(&res.MessageID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errDuplicate
-		}
-		if err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		res.ConversationID = convID
-		return insertOutbox(ctx, tx, baton.TaskTurn, res.ConversationID, res.MessageID, now, now.Add(window))
-	})
-	if errors.Is(err, errDuplicate) {
+	err := db.Pool.QueryRow(ctx, ingestSQL, in.Channel, in.Sender.ID, in.Sender.Name, in.Sender.Email, in.Sender.Phone, now,
+		ext, in.Text, in.SentAt, sortAt, idle, baton.TaskTurn, taskIDPrefix(baton.TaskTurn), now.Add(window), OutboxChannel).
+		Scan(&res.ConversationID, &res.MessageID, &res.Duplicate)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A concurrent retry of the same message was stored first.
 		res, _, err = db.findMessage(ctx, in.Channel, in.ExternalID)
 		return res, err
 	}
-	return res, err
+	if err != nil {
+		return res, fmt.Errorf("store inbound message: %w", err)
+	}
+	return res, nil
 }
 
 func (db *DB) findMessage(ctx context.Context, channel, externalID string) (baton.IngestResult, bool, error) {
@@ -125,18 +116,11 @@ const DeliverFallback = 10 * time.Second
 
 // TaskID derives a queue task id from the domain ids, so a relayed task is enqueued once.
 func TaskID(kind string, messageID int64) string {
-	return kind + ":" + strconv.FormatInt(messageID, 10)
+	return taskIDPrefix(kind) + strconv.FormatInt(messageID, 10)
 }
 
-func insertOutbox(ctx context.Context, tx pgx.Tx, kind string, convID, msgID int64, now, runAt time.Time) error {
-	payload, _ := json.Marshal(baton.TaskPayload{ConversationID: convID, MessageID: msgID})
-	// One round trip: the row, and the wake-up the relay gets when the transaction commits.
-	if _, err := tx.Exec(ctx, `WITH o AS (INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id)
-		SELECT pg_notify($6, '') FROM o`, kind, payload, TaskID(kind, msgID), runAt, now, OutboxChannel); err != nil {
-		return fmt.Errorf("insert outbox: %w", err)
-	}
-	return nil
-}
+// taskIDPrefix is TaskID without the message id, for SQL that appends it.
+func taskIDPrefix(kind string) string { return kind + ":" }
 
 // PendingOutbox returns undispatched outbox rows with id > after, oldest first.
 func (db *DB) PendingOutbox(ctx context.Context, after int64, limit int) ([]baton.OutboxRow, error) {
@@ -228,14 +212,15 @@ func (db *DB) ReleaseLease(ctx context.Context, l baton.Lease) error {
 const messageColumns = `id, conversation_id, episode, author, visibility, body, coalesce(external_id, ''), sent_at, received_at,
 	delivery_state, delivery_attempts, delivery_error, citations, meta`
 
-func scanMessage(r pgx.Row) (baton.Message, error) {
+// scanMessage scans first, then messageColumns.
+func scanMessage(r pgx.Row, first ...any) (baton.Message, error) {
 	var m baton.Message
 	var state *string
 	var attempts int
 	var lastErr string
 	var citations, meta []byte
-	err := r.Scan(&m.ID, &m.ConversationID, &m.Episode, &m.Author, &m.Visibility, &m.Text, &m.ExternalID, &m.SentAt, &m.CreatedAt,
-		&state, &attempts, &lastErr, &citations, &meta)
+	err := r.Scan(append(first, &m.ID, &m.ConversationID, &m.Episode, &m.Author, &m.Visibility, &m.Text, &m.ExternalID, &m.SentAt, &m.CreatedAt,
+		&state, &attempts, &lastErr, &citations, &meta)...)
 	if err != nil {
 		return m, err
 	}
@@ -259,13 +244,14 @@ const conversationColumns = `c.id, c.status, c.channel, c.team_id, c.assigned_us
 	c.details, c.summary, c.episode, c.created_at, c.updated_at,
 	cu.id, cu.channel, cu.external_id, cu.name, cu.email, cu.phone, cu.timezone, cu.locale, cu.attributes, cu.created_at`
 
-func scanConversation(r pgx.Row) (baton.Conversation, error) {
+// scanConversation scans conversationColumns, then extra.
+func scanConversation(r pgx.Row, extra ...any) (baton.Conversation, error) {
 	var c baton.Conversation
 	var details, attrs []byte
-	err := r.Scan(&c.ID, &c.Status, &c.Channel, &c.TeamID, &c.AssignedUserID, &c.Priority, &c.SentimentTrend,
+	err := r.Scan(append([]any{&c.ID, &c.Status, &c.Channel, &c.TeamID, &c.AssignedUserID, &c.Priority, &c.SentimentTrend,
 		&details, &c.Summary, &c.Episode, &c.CreatedAt, &c.UpdatedAt,
 		&c.Customer.ID, &c.Customer.Channel, &c.Customer.ExternalID, &c.Customer.Name, &c.Customer.Email,
-		&c.Customer.Phone, &c.Customer.Timezone, &c.Customer.Locale, &attrs, &c.Customer.CreatedAt)
+		&c.Customer.Phone, &c.Customer.Timezone, &c.Customer.Locale, &attrs, &c.Customer.CreatedAt}, extra...)...)
 	if err != nil {
 		return c, err
 	}
@@ -287,24 +273,35 @@ const historyLimit = 20
 func (db *DB) LoadTurn(ctx context.Context, convID int64) (baton.TurnState, error) {
 	var st baton.TurnState
 	batch := &pgx.Batch{}
-	batch.Queue(`SELECT `+conversationColumns+` FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = $1`, convID).
+	batch.Queue(`SELECT `+conversationColumns+`, c.lease_token, c.lease_expires_at
+		FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = $1`, convID).
 		QueryRow(func(r pgx.Row) error {
 			var err error
-			st.Conversation, err = scanConversation(r)
+			st.Conversation, err = scanConversation(r, &st.Token, &st.LeaseUntil)
 			return notFound(err, "conversation")
 		})
-	batch.Queue(`SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 AND author = 'customer' AND processed_at IS NULL
-		ORDER BY sort_at, id`, convID).Query(func(rows pgx.Rows) error {
-		var err error
-		st.Pending, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (baton.Message, error) { return scanMessage(r) })
-		return err
-	})
-	batch.Queue(`SELECT `+messageColumns+` FROM (SELECT * FROM messages WHERE conversation_id = $1
-		AND (processed_at IS NOT NULL OR author <> 'customer') ORDER BY sort_at DESC, id DESC LIMIT $2) m ORDER BY sort_at, id`,
+	// Unanswered customer messages and recent history in one statement; the first column says which.
+	batch.Queue(`SELECT * FROM (SELECT true AS pending, sort_at AS k, `+messageColumns+` FROM messages WHERE conversation_id = $1
+			AND author = 'customer' AND processed_at IS NULL
+		UNION ALL
+		(SELECT false, sort_at, `+messageColumns+` FROM messages WHERE conversation_id = $1
+			AND (processed_at IS NOT NULL OR author <> 'customer') ORDER BY sort_at DESC, id DESC LIMIT $2)) m
+		ORDER BY pending, k, id`,
 		convID, historyLimit).Query(func(rows pgx.Rows) error {
-		var err error
-		st.History, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (baton.Message, error) { return scanMessage(r) })
-		return err
+		for rows.Next() {
+			var pending bool
+			var at time.Time
+			m, err := scanMessage(rows, &pending, &at)
+			if err != nil {
+				return err
+			}
+			if pending {
+				st.Pending = append(st.Pending, m)
+			} else {
+				st.History = append(st.History, m)
+			}
+		}
+		return rows.Err()
 	})
 	if err := db.Pool.SendBatch(ctx, batch).Close(); err != nil {
 		return st, fmt.Errorf("load turn %d: %w", convID, err)
@@ -312,122 +309,118 @@ func (db *DB) LoadTurn(ctx context.Context, convID int64) (baton.TurnState, erro
 	return st, nil
 }
 
-// CommitTurn writes a turn's outcome in one transaction, only if l still owns the conversation
-// (fencing): replies, delivery outbox rows, processed markers, details, trace; it releases the
-// lease. It returns the ids of the stored replies.
-func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutcome) ([]int64, error) {
+// commitTurnSQL writes a turn in one statement, hence one implicit transaction. Every part
+// hangs off f, the fenced update of the conversation: if the fence fails, nothing is written.
+// The fence is the lease (owner and token) for a turn that claimed one ($2 <> ”), and for a
+// turn that did not, an unchanged token and no live lease; such a commit bumps the token so a
+// concurrent turn that read the same state cannot commit too.
+const commitTurnSQL = `WITH f AS (
+		UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL,
+			lease_token = lease_token + CASE WHEN $2 = '' THEN 1 ELSE 0 END,
+			details = details || $4::jsonb, status = coalesce(nullif($5, ''), status),
+			sentiment_trend = coalesce($6, sentiment_trend), last_reply_at = coalesce($7, last_reply_at), updated_at = $8
+		WHERE id = $1 AND lease_token = $3 AND CASE WHEN $2 = '' THEN lease_expires_at IS NULL OR lease_expires_at <= $8
+			ELSE lease_owner = $2 END
+		RETURNING id, channel, episode, lease_token),
+	t AS (
+		INSERT INTO turn_traces (conversation_id, message_ids, lease_token, started_at, finished_at, data)
+		SELECT id, $9, lease_token, $10, $8, $11 FROM f
+		RETURNING id),
+	p AS (
+		UPDATE messages m SET processed_at = $8, turn_id = t.id, meta = m.meta || v.meta::jsonb
+		FROM t, unnest($9::bigint[], $12::text[]) AS v(id, meta)
+		WHERE m.id = v.id AND m.processed_at IS NULL),
+	-- The turn's own tasks are consumed: mark them so the relay's sweep skips them.
+	o AS (
+		UPDATE outbox SET dispatched_at = $8 FROM f
+		WHERE outbox.dispatched_at IS NULL AND outbox.kind = 'turn' AND outbox.task_id = ANY($13)),
+	r AS (
+		INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at,
+			delivery_state, citations, meta, turn_id)
+		SELECT f.id, f.episode, f.channel, v.author, v.visibility, v.body, v.at, v.at, v.state, v.citations::jsonb, v.meta::jsonb, t.id
+		FROM f, t, unnest($14::text[], $15::text[], $16::text[], $17::timestamptz[], $18::text[], $19::text[], $20::text[])
+			AS v(author, visibility, body, at, state, citations, meta)
+		RETURNING id, sort_at, visibility),
+	-- The worker that ran the turn delivers at once; these rows are the fallback if it can't.
+	d AS (
+		INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
+		SELECT $21, jsonb_build_object('conversation_id', $1::bigint, 'message_id', id), $22 || id, $23, $8
+		FROM r WHERE visibility = 'public')
+	SELECT EXISTS (SELECT FROM f), array(SELECT id FROM r ORDER BY sort_at),
+		coalesce((SELECT max(id) FROM messages WHERE conversation_id = $1 AND author = 'customer'
+			AND processed_at IS NULL AND id <> ALL($9)), 0)`
+
+// CommitTurn writes a turn's outcome in one transaction, only if l still fences the
+// conversation (see commitTurnSQL; l.Owner is empty for a turn that claimed no lease):
+// replies, delivery outbox rows, processed markers and what was understood, details, trace.
+// It releases the lease.
+func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutcome) (baton.TurnCommit, error) {
 	now := db.Clock.Now()
-	var ids []int64
+	var res baton.TurnCommit
 	if out.Processed == nil {
 		out.Processed = []int64{}
 	}
 	if out.Details == nil {
 		out.Details = map[string]string{}
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		details, err := json.Marshal(out.Details)
-		if err != nil {
-			return fmt.Errorf("encode details: %w", err)
-		}
-		var channel string
-		var episode int
-		lastReply := (*time.Time)(nil)
-		for _, r := range out.Replies {
-			if r.Visibility == baton.Public {
-				lastReply = &now
-			}
-		}
-		err = tx.QueryRow(ctx, `UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL,
-				details = details || $4::jsonb, status = coalesce(nullif($5, ''), status),
-				sentiment_trend = coalesce($6, sentiment_trend), last_reply_at = coalesce($7, last_reply_at), updated_at = $8
-			WHERE id = $1 AND lease_owner = $2 AND lease_token = $3
-			RETURNING channel, episode`, l.ConversationID, l.Owner, l.Token, details, string(out.Status), out.Sentiment, lastReply, now).
-			Scan(&channel, &episode)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return baton.ErrLeaseLost
-		}
-		if err != nil {
-			return fmt.Errorf("fence turn: %w", err)
-		}
-		trace, err := json.Marshal(out.Trace)
-		if err != nil {
-			return fmt.Errorf("encode trace: %w", err)
-		}
-		var turnID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO turn_traces (conversation_id, message_ids, lease_token, started_at, finished_at, data)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, l.ConversationID, out.Processed, l.Token, out.StartedAt, now, trace).Scan(&turnID); err != nil {
-			return fmt.Errorf("insert trace: %w", err)
-		}
-		batch := &pgx.Batch{}
-		batch.Queue(`UPDATE messages SET processed_at = $2, turn_id = $3 WHERE id = ANY($1) AND processed_at IS NULL`, out.Processed, now, turnID)
-		if len(out.Meta) > 0 {
-			ids := make([]int64, 0, len(out.Meta))
-			metas := make([]string, 0, len(out.Meta))
-			for id, meta := range out.Meta {
-				b, err := json.Marshal(meta)
-				if err != nil {
-					return fmt.Errorf("encode meta: %w", err)
-				}
-				ids, metas = append(ids, id), append(metas, string(b))
-			}
-			batch.Queue(`UPDATE messages m SET meta = m.meta || v.meta::jsonb
-				FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS meta) v WHERE m.id = v.id`, ids, metas)
-		}
-		// The turn's own tasks are consumed: mark them so the relay's sweep skips them.
-		batch.Queue(`UPDATE outbox SET dispatched_at = $2 WHERE dispatched_at IS NULL AND kind = 'turn' AND task_id = ANY($1)`,
-			turnTaskIDs(out.Processed), now)
-		for i, r := range out.Replies {
-			citations, err := json.Marshal(r.Citations)
-			if err != nil {
-				return fmt.Errorf("encode citations: %w", err)
-			}
-			meta, _ := json.Marshal(r.Meta)
-			if r.Meta == nil {
-				meta = []byte("{}")
-			}
-			var state *string
-			if r.Visibility == baton.Public {
-				s := string(baton.DeliveryPending)
-				state = &s
-			}
-			// Replies sort just after now, in their order.
-			at := now.Add(time.Duration(i) * time.Microsecond)
-			batch.Queue(`INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at,
-				delivery_state, citations, meta, turn_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11) RETURNING id`,
-				l.ConversationID, episode, channel, r.Author, r.Visibility, r.Text, at, state, citations, meta, turnID).
-				QueryRow(func(row pgx.Row) error {
-					var id int64
-					if err := row.Scan(&id); err != nil {
-						return err
-					}
-					ids = append(ids, id)
-					return nil
-				})
-		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("write turn: %w", err)
-		}
-		if len(ids) > 0 {
-			batch := &pgx.Batch{}
-			for i, id := range ids {
-				if out.Replies[i].Visibility != baton.Public {
-					continue
-				}
-				payload, _ := json.Marshal(baton.TaskPayload{ConversationID: l.ConversationID, MessageID: id})
-				// The worker that ran the turn delivers at once; this row is the fallback if it can't.
-				batch.Queue(`INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ('deliver', $1, $2, $3, $4)`,
-					payload, TaskID(baton.TaskDeliver, id), now.Add(DeliverFallback), now)
-			}
-			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-				return fmt.Errorf("queue deliveries: %w", err)
-			}
-		}
-		return nil
-	})
+	details, err := json.Marshal(out.Details)
 	if err != nil {
-		return nil, err
+		return res, fmt.Errorf("encode details: %w", err)
 	}
-	return ids, nil
+	trace, err := json.Marshal(out.Trace)
+	if err != nil {
+		return res, fmt.Errorf("encode trace: %w", err)
+	}
+	metas := make([]string, len(out.Processed))
+	for i, id := range out.Processed {
+		metas[i] = "{}"
+		if m, ok := out.Meta[id]; ok {
+			b, err := json.Marshal(m)
+			if err != nil {
+				return res, fmt.Errorf("encode meta: %w", err)
+			}
+			metas[i] = string(b)
+		}
+	}
+	n := len(out.Replies)
+	authors, vis, bodies, states := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+	ats, cits, rmetas := make([]time.Time, n), make([]string, n), make([]string, n)
+	var lastReply *time.Time
+	for i, r := range out.Replies {
+		authors[i], vis[i], bodies[i] = string(r.Author), string(r.Visibility), r.Text
+		// Replies sort just after now, in their order.
+		ats[i] = now.Add(time.Duration(i) * time.Microsecond)
+		if r.Visibility == baton.Public {
+			s := string(baton.DeliveryPending)
+			states[i], lastReply = &s, &now
+		}
+		if r.Citations == nil {
+			r.Citations = []baton.Citation{}
+		}
+		c, err := json.Marshal(r.Citations)
+		if err != nil {
+			return res, fmt.Errorf("encode citations: %w", err)
+		}
+		m := []byte("{}")
+		if r.Meta != nil {
+			if m, err = json.Marshal(r.Meta); err != nil {
+				return res, fmt.Errorf("encode reply meta: %w", err)
+			}
+		}
+		cits[i], rmetas[i] = string(c), string(m)
+	}
+	var fenced bool
+	err = db.Pool.QueryRow(ctx, commitTurnSQL, l.ConversationID, l.Owner, l.Token, details, string(out.Status), out.Sentiment,
+		lastReply, now, out.Processed, out.StartedAt, trace, metas, turnTaskIDs(out.Processed),
+		authors, vis, bodies, ats, states, cits, rmetas,
+		baton.TaskDeliver, taskIDPrefix(baton.TaskDeliver), now.Add(DeliverFallback)).Scan(&fenced, &res.Replies, &res.Pending)
+	if err != nil {
+		return res, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
+	}
+	if !fenced {
+		return res, baton.ErrLeaseLost
+	}
+	return res, nil
 }
 
 func turnTaskIDs(msgIDs []int64) []string {
@@ -436,20 +429,6 @@ func turnTaskIDs(msgIDs []int64) []string {
 		out[i] = TaskID(baton.TaskTurn, id)
 	}
 	return out
-}
-
-// NewestPending returns the newest unanswered customer message of a conversation, if any.
-func (db *DB) NewestPending(ctx context.Context, convID int64) (int64, bool, error) {
-	var id int64
-	err := db.Pool.QueryRow(ctx, `SELECT id FROM messages WHERE conversation_id = $1 AND author = 'customer'
-		AND processed_at IS NULL ORDER BY id DESC LIMIT 1`, convID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("find pending message: %w", err)
-	}
-	return id, true, nil
 }
 
 // Stalled lists conversations with customer messages unanswered for longer than olderThan and

@@ -131,3 +131,57 @@ func TestOrderFollowsProviderTimestamps(t *testing.T) {
 		t.Errorf("the turn reads %q first; want m1", st.Pending[0].Text)
 	}
 }
+
+// A turn without a lease commits only on the state it read: a second commit on the same
+// token, or one while another turn holds the lease, writes nothing.
+func TestOptimisticCommitIsFenced(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, clock := setup(t)
+	res, err := db.Ingest(ctx, inbound("opt", "opt-1", "hello"), 0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := res.ConversationID
+	st, err := db.LoadTurn(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := st.Debounce(res.MessageID, 0, clock.Now()); d.Answered || d.Newer || !d.LeaseFree {
+		t.Fatalf("debounce %+v; want the message to run now", d)
+	}
+	// A message arriving during the turn is reported back for the next turn.
+	late, err := db.Ingest(ctx, inbound("opt", "opt-2", "one more thing"), 0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := baton.TurnOutcome{Processed: []int64{res.MessageID}, StartedAt: clock.Now(),
+		Replies: []baton.Reply{{Author: baton.AuthorBot, Visibility: baton.Public, Text: "hi"}}}
+	fence := baton.Lease{ConversationID: conv, Token: st.Token}
+	c, err := db.CommitTurn(ctx, fence, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Replies) != 1 || c.Pending != late.MessageID {
+		t.Errorf("commit %+v; want one reply and message %d pending", c, late.MessageID)
+	}
+	if _, err := db.CommitTurn(ctx, fence, out); err != baton.ErrLeaseLost {
+		t.Errorf("second commit on the same token: %v; want ErrLeaseLost", err)
+	}
+	st, _ = db.LoadTurn(ctx, conv)
+	if _, err := db.ClaimLease(ctx, conv, "other", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	out.Processed = []int64{late.MessageID}
+	if _, err := db.CommitTurn(ctx, baton.Lease{ConversationID: conv, Token: st.Token}, out); err != baton.ErrLeaseLost {
+		t.Errorf("commit under another turn's lease: %v; want ErrLeaseLost", err)
+	}
+	var replies, traces, unanswered int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE author = 'bot'), (SELECT count(*) FROM turn_traces),
+		count(*) FILTER (WHERE author = 'customer' AND processed_at IS NULL) FROM messages`).Scan(&replies, &traces, &unanswered); err != nil {
+		t.Fatal(err)
+	}
+	if replies != 1 || traces != 1 || unanswered != 1 {
+		t.Errorf("stored %d replies, %d traces, %d unanswered; want 1, 1, 1", replies, traces, unanswered)
+	}
+}

@@ -78,11 +78,11 @@ func (w *Worker) handleTurn(ctx context.Context, t *asynq.Task) error {
 		w.Log.DebugContext(ctx, "turn done", "conversation_id", p.ConversationID, "replies", len(res.Replies), "answered", len(res.Answered))
 	}
 	// Deliver the replies now; a failure hands the reply to its deliver task.
-	for _, id := range res.Replies {
-		if err := w.deliver(ctx, id, false); err != nil && !channel.IsPermanent(err) {
-			w.Log.DebugContext(ctx, "inline delivery failed; queued", "message_id", id, "err", err)
-			if qerr := w.enqueueDeliver(ctx, p.ConversationID, id, RetryDelay(0, err, nil)); qerr != nil {
-				w.Log.WarnContext(ctx, "queue delivery retry", "message_id", id, "err", qerr)
+	for _, o := range res.Outbound {
+		if err := w.send(ctx, o, false); err != nil && !channel.IsPermanent(err) {
+			w.Log.DebugContext(ctx, "inline delivery failed; queued", "message_id", o.MessageID, "err", err)
+			if qerr := w.enqueueDeliver(ctx, p.ConversationID, o.MessageID, RetryDelay(0, err, nil)); qerr != nil {
+				w.Log.WarnContext(ctx, "queue delivery retry", "message_id", o.MessageID, "err", qerr)
 			}
 		}
 	}
@@ -107,8 +107,7 @@ func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
 	return w.deliver(ctx, p.MessageID, retried >= maxRetry)
 }
 
-// deliver sends one reply through its channel and records the result (the deliver task's work,
-// also done inline right after a turn).
+// deliver is the deliver task's work: load the reply and send it.
 func (w *Worker) deliver(ctx context.Context, msgID int64, lastAttempt bool) error {
 	o, err := w.DB.Outbound(ctx, msgID)
 	if errors.Is(err, baton.ErrNotFound) {
@@ -117,13 +116,18 @@ func (w *Worker) deliver(ctx context.Context, msgID int64, lastAttempt bool) err
 	if err != nil {
 		return err
 	}
+	return w.send(ctx, o, lastAttempt)
+}
+
+// send sends one reply through its channel and records the result.
+func (w *Worker) send(ctx context.Context, o baton.Outbound, lastAttempt bool) error {
 	// Internal notes never leave; sent (or later) states are done.
 	if o.Visibility != baton.Public || o.State == "" || baton.DeliveryRank(o.State) >= baton.DeliveryRank(baton.DeliverySent) {
 		return nil
 	}
 	ch, err := w.Channels.Get(o.Channel)
 	if err != nil {
-		return fmt.Errorf("deliver message %d: %w: %w", msgID, err, asynq.SkipRetry)
+		return fmt.Errorf("deliver message %d: %w: %w", o.MessageID, err, asynq.SkipRetry)
 	}
 	sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	err = ch.Send(sctx, o)
