@@ -104,7 +104,7 @@ type testOptions struct {
 	noWork   bool        // HTTP only, no workers
 	// leaseTurns claims a lease before each turn (the LLM path) instead of committing optimistically.
 	leaseTurns bool
-	env      map[string]string
+	env        map[string]string
 }
 
 func testConfig(t testing.TB, dbURL string, o testOptions, sinkURL string) *config.Config {
