@@ -119,6 +119,22 @@ func TestSentimentCommand(t *testing.T) {
 	if err := Sentiment(context.Background(), []string{"--fit-thresholds", "--data", csv}, &out); err == nil {
 		t.Error("--fit-thresholds accepted the airline CSV; thresholds must come from VADER data only")
 	}
+	labelled := writeFile(t, "l.jsonl", `{"label": "negative", "text": "still waiting, 3 hours late"}`+"\n"+`{"label": "positive", "text": "thank you so much!"}`+"\n")
+	out.Reset()
+	if err := Sentiment(context.Background(), []string{"--json", "--data", labelled}, &out); err != nil {
+		t.Fatal(err)
+	}
+	rep = nil
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep["accuracy"] != 1.0 || rep["pearson_r"] != nil {
+		t.Errorf("labelled JSONL report = %v; want accuracy 1", rep)
+	}
+	mixed := writeFile(t, "m.jsonl", `{"label": "negative", "text": "late"}`+"\n"+`{"mean_rating": 1, "text": "ok"}`+"\n")
+	if err := Sentiment(context.Background(), []string{"--data", mixed}, &out); err == nil || !strings.Contains(err.Error(), "mix") {
+		t.Errorf("mixed file: %v; want an error saying the rows mix formats", err)
+	}
 }
 
 func TestIntentsCommand(t *testing.T) {

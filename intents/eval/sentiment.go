@@ -33,7 +33,7 @@ const VADERNeutralBand = 0.5
 func Sentiment(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("eval sentiment", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	data := fs.String("data", "", "labelled file: airline CSV (airline_sentiment,text) or VADER JSONL (mean_rating,text)")
+	data := fs.String("data", "", "labelled file: airline CSV (airline_sentiment,text) VADER JSONL (mean_rating,text) or labelled JSONL (label,text)")
 	fit := fs.Bool("fit-thresholds", false, "VADER JSONL only: print the label cut-offs that maximise macro-F1 on this file")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	fs.Usage = func() {
@@ -120,7 +120,8 @@ func vaderClass(r float64) string {
 	return sentiment.Neutral
 }
 
-// readSentiment returns texts and either gold labels (CSV) or mean ratings (JSONL).
+// readSentiment returns texts and either gold labels (CSV, or JSONL with label) or mean
+// ratings (JSONL with mean_rating).
 func readSentiment(path string) (texts, gold []string, ratings []float64, err error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
@@ -137,15 +138,22 @@ func readSentiment(path string) (texts, gold []string, ratings []float64, err er
 			var r struct {
 				Text       string   `json:"text"`
 				MeanRating *float64 `json:"mean_rating"`
+				Label      *string  `json:"label"`
 			}
 			if err := json.Unmarshal(raw, &r); err != nil {
 				return err
 			}
-			if r.MeanRating == nil {
-				return fmt.Errorf("missing mean_rating")
+			switch {
+			case r.MeanRating != nil && len(gold) == 0:
+				ratings = append(ratings, *r.MeanRating)
+			case r.Label != nil && len(ratings) == 0:
+				gold = append(gold, strings.ToLower(strings.TrimSpace(*r.Label)))
+			case r.MeanRating == nil && r.Label == nil:
+				return fmt.Errorf("missing mean_rating or label")
+			default:
+				return fmt.Errorf("rows mix mean_rating and label")
 			}
 			texts = append(texts, r.Text)
-			ratings = append(ratings, *r.MeanRating)
 			return nil
 		})
 		if err != nil {
