@@ -82,3 +82,27 @@ func TestTemplateDatabasesAreIsolated(t *testing.T) {
 		})
 	}
 }
+
+// Pools plan each execution with its parameters unless the URL says otherwise.
+func TestOpenPlansEachExecution(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.New(t)
+	for url, want := range map[string]string{
+		db.URL: "force_custom_plan",
+		db.URL + "&plan_cache_mode=auto": "auto",
+	} {
+		pool, err := postgres.Open(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := pool.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		pool.Close()
+		if got != want {
+			t.Errorf("%s: plan_cache_mode %q; want %q", url, got, want)
+		}
+	}
+}
