@@ -89,7 +89,7 @@ func TestOpenPlansEachExecution(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.New(t)
 	for url, want := range map[string]string{
-		db.URL: "force_custom_plan",
+		db.URL:                           "force_custom_plan",
 		db.URL + "&plan_cache_mode=auto": "auto",
 	} {
 		pool, err := postgres.Open(ctx, url, nil)
