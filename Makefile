@@ -36,7 +36,7 @@ fuzz: ## fuzz the webhook decoder for FUZZTIME (default 60s)
 	$(GO) test ./internal/channel -run '^$$' -fuzz FuzzDecodeWebhook -fuzztime $${FUZZTIME:-60s}
 
 bench: setup ## benchmark the pipeline and retrieval
-	BATON_BURST_WINDOW=0 $(BIN) bench pipeline --conversations 400 --messages 5 --gap 500ms --json
+	BATON_BURST_WINDOW=0 $(BIN) bench pipeline --conversations 2000 --messages 5 --gap 500ms --json
 	$(BIN) bench retrieval --chunks 100000 --json
 
 eval: setup ## quality on the public datasets in ../shared/datasets
