@@ -74,8 +74,12 @@ func (e *Engine) Turn(ctx context.Context, convID, msgID int64) (Result, error) 
 			return Result{Skipped: skipped}, err
 		}
 		res, err := e.run(ctx, st, fence)
-		if errors.Is(err, baton.ErrLeaseLost) && fence.Owner == "" && time.Now().Before(deadline) {
-			continue // another turn committed first: look again
+		if errors.Is(err, baton.ErrLeaseLost) && fence.Owner == "" {
+			// Another turn committed first: look again, or leave it to the queue's retry.
+			if time.Now().Before(deadline) {
+				continue
+			}
+			err = baton.ErrLeaseBusy
 		}
 		return res, err
 	}
