@@ -6,7 +6,6 @@ import (
 	txt "github.com/batonhq/baton/text"
 	"hash/fnv"
 	"math"
-	"strings"
 )
 
 // Local embedder limits. 2000 is pgvector's HNSW limit for the vector type.
@@ -78,11 +77,11 @@ func (e *LocalEmbedder) Vector(text string) []float32 {
 
 	var prev string
 	for _, word := range txt.Words(text) {
-		if stopwords[word] {
+		if txt.IsStopword(word) {
 			prev = "" // don't bridge a bigram across a dropped word
 			continue
 		}
-		stem := stemWord(word)
+		stem := txt.Stem(word)
 		w := weightWord
 		if questionWords[word] {
 			w = weightQuestion
@@ -138,65 +137,4 @@ func charGrams(word string) []string {
 	return out
 }
 
-// stemWord strips common English inflections from ASCII words so "refunds", "refunded" and
-// "refunding" meet. Deliberately light: over-stemming merges unrelated words.
-func stemWord(w string) string {
-	for _, r := range w {
-		if r < 'a' || r > 'z' {
-			return w
-		}
-	}
-	switch {
-	case len(w) > 4 && strings.HasSuffix(w, "ies"):
-		w = w[:len(w)-3] + "y"
-	case len(w) > 4 && strings.HasSuffix(w, "sses"):
-		w = w[:len(w)-2]
-	case len(w) > 3 && (strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "ches") ||
-		strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "zes")):
-		w = w[:len(w)-2]
-	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") &&
-		!strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
-		w = w[:len(w)-1]
-	case len(w) > 5 && strings.HasSuffix(w, "ing") && hasVowel(w[:len(w)-3]):
-		w = undouble(w[:len(w)-3])
-	case len(w) > 4 && strings.HasSuffix(w, "ed") && !strings.HasSuffix(w, "eed") && hasVowel(w[:len(w)-2]):
-		w = undouble(w[:len(w)-2])
-	}
-	// A final silent e: "change", "changed" and "changing" all become "chang".
-	if len(w) > 4 && strings.HasSuffix(w, "e") && !strings.HasSuffix(w, "ee") {
-		w = w[:len(w)-1]
-	}
-	return w
-}
-
-// hasVowel keeps "string" and "red" whole: a stem needs a vowel.
-func hasVowel(w string) bool { return strings.ContainsAny(w, "aeiouy") }
-
-// undouble turns "shipp" (from "shipping") into "ship".
-func undouble(w string) string {
-	n := len(w)
-	if n >= 3 && w[n-1] == w[n-2] && !strings.ContainsRune("aeiouls", rune(w[n-1])) {
-		return w[:n-1]
-	}
-	return w
-}
-
-var stopwords = setOf(
-	"a", "an", "the", "and", "or", "but", "if", "so", "of", "to", "in", "on", "at", "for", "with",
-	"by", "from", "about", "into", "as", "is", "are", "was", "were", "be", "been", "being", "am",
-	"do", "does", "did", "done", "have", "has", "had", "i", "me", "my", "mine", "you", "your",
-	"yours", "we", "us", "our", "it", "its", "this", "that", "these", "those", "there", "here",
-	"they", "them", "their", "he", "him", "his", "she", "her", "can", "could", "would", "should",
-	"will", "shall", "may", "might", "must", "im", "ive", "id", "youre", "its", "just", "also",
-	"please", "hi", "hello", "hey", "thanks", "thank", "some", "any", "get", "got", "then", "than",
-)
-
-var questionWords = setOf("what", "when", "where", "which", "who", "why", "how")
-
-func setOf(ws ...string) map[string]bool {
-	m := make(map[string]bool, len(ws))
-	for _, w := range ws {
-		m[w] = true
-	}
-	return m
-}
+var questionWords = txt.SetOf("what", "when", "where", "which", "who", "why", "how")

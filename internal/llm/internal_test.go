@@ -4,50 +4,7 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	txt "github.com/batonhq/baton/text"
 )
-
-func TestStemWord(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		words []string // all must share one stem
-	}{
-		{name: "plural s", words: []string{"order", "orders"}},
-		{name: "ies", words: []string{"delivery", "deliveries"}},
-		{name: "es", words: []string{"box", "boxes"}},
-		{name: "ing and ed with doubled consonant", words: []string{"ship", "shipping", "shipped", "ships"}},
-		{name: "silent e", words: []string{"change", "changed", "changing", "changes"}},
-		{name: "ed", words: []string{"refund", "refunded", "refunding", "refunds"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			want := stemWord(tt.words[0])
-			for _, w := range tt.words[1:] {
-				if got := stemWord(w); got != want {
-					t.Errorf("stem(%q) = %q, stem(%q) = %q; want equal", w, got, tt.words[0], want)
-				}
-			}
-		})
-	}
-	// Words whose endings only look like inflections stay whole; non-ASCII words are untouched.
-	for _, w := range []string{"status", "string", "red", "need", "café", "заказы"} {
-		if got := stemWord(w); got != w {
-			t.Errorf("stem(%q) = %q, want unchanged", w, got)
-		}
-	}
-}
-
-func TestWords(t *testing.T) {
-	t.Parallel()
-	got := txt.Words("Don't SHOUT, café-owner! 注文 42x")
-	want := []string{"dont", "shout", "café", "owner", "注文", "42x"}
-	if !slices.Equal(got, want) {
-		t.Errorf("words = %q, want %q", got, want)
-	}
-}
 
 func TestParseRetryAfter(t *testing.T) {
 	t.Parallel()
