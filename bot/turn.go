@@ -54,7 +54,7 @@ type Engine struct {
 
 // Result says what a turn did.
 type Result struct {
-	Skipped  string           // why nothing ran: "answered", "debounced", "empty"
+	Skipped  string           // why nothing ran: "answered", "debounced", "empty", "gone"
 	Replies  []int64          // stored reply ids
 	Answered []int64          // customer messages answered
 	Outbound []baton.Outbound // the public replies, ready to deliver
@@ -91,6 +91,9 @@ func (e *Engine) Turn(ctx context.Context, convID, msgID int64) (Result, error) 
 func (e *Engine) claim(ctx context.Context, convID, msgID int64, deadline time.Time) (baton.TurnState, baton.Lease, string, error) {
 	for {
 		st, err := e.Store.LoadTurn(ctx, convID)
+		if errors.Is(err, baton.ErrNotFound) {
+			return st, baton.Lease{}, "gone", nil // the conversation was deleted
+		}
 		if err != nil {
 			return st, baton.Lease{}, "", err
 		}
