@@ -73,10 +73,8 @@ type app struct {
 	brain    bot.Decider // set by tests; nil = chosen from the configuration
 	intents  *intents.Catalog
 	llm      *llm.Client // nil: the offline engine
-	// leaseTurns claims a lease before every turn, as with an LLM (tests of that path).
-	leaseTurns bool
-	kb         *knowledge.Service
-	kbQueue    *queue.KnowledgeEnqueuer
+	kb       *knowledge.Service
+	kbQueue  *queue.KnowledgeEnqueuer
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, tracer pgx.QueryTracer) (*app, error) {
@@ -181,8 +179,8 @@ func (a *app) work(ctx context.Context) error {
 	engine := &bot.Engine{
 		Store: a.db, Scheduler: &queue.Scheduler{Client: a.client, Queues: a.queues}, Decider: a.decider(),
 		Clock: a.clock, Log: a.log, Owner: owner, Window: a.cfg.BurstWindow, LeaseTTL: a.cfg.LeaseTTL,
-		// The offline engine decides in microseconds; an LLM call is worth a lease.
-		Optimistic: a.llm == nil && !a.leaseTurns,
+		// The offline engine decides in milliseconds; an LLM call is worth a lease.
+		Optimistic: a.llm == nil && a.cfg.TurnLease == "llm",
 	}
 	w := &queue.Worker{DB: a.db, Engine: engine, Channels: a.channels, Log: a.log,
 		Recorder: &queue.Recorder{DB: a.db}, Client: a.client, Queues: a.queues, SendTimeout: 15 * time.Second}

@@ -126,6 +126,9 @@ func testConfig(t testing.TB, dbURL string, o testOptions, sinkURL string) *conf
 	if o.leaseTTL > 0 {
 		env["BATON_LEASE_TTL"] = o.leaseTTL.String()
 	}
+	if o.leaseTurns {
+		env["BATON_TURN_LEASE"] = "always"
+	}
 	for k, v := range o.env {
 		env[k] = v
 	}
@@ -153,7 +156,6 @@ func startBatonOn(t testing.TB, dbURL string, o testOptions, snk *sink) *testBat
 		t.Fatal(err)
 	}
 	a.brain = o.brain
-	a.leaseTurns = o.leaseTurns
 	if a.brain == nil && !o.realBot {
 		a.brain = bot.Minimal{}
 	}

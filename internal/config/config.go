@@ -28,6 +28,7 @@ type Config struct {
 	BurstWindow       time.Duration
 	IdleResolve       time.Duration
 	LeaseTTL          time.Duration
+	TurnLease         string
 	Concurrency       int
 	QueuePrefix       string
 	SessionTTL        time.Duration
@@ -62,6 +63,7 @@ func (c *Config) fields() []field {
 		{"BATON_BURST_WINDOW", "burst-window", "messages of one conversation within this window get one answer (0 allowed)", "2s", "", &c.BurstWindow},
 		{"BATON_IDLE_RESOLVE", "idle-resolve", "an episode resolves itself this long after a bot answer", "24h", "", &c.IdleResolve},
 		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
+		{"BATON_TURN_LEASE", "turn-lease", "when a turn claims the conversation's lease before deciding: llm (only with an LLM; the offline engine's fast turns commit optimistically) or always", "llm", "", &c.TurnLease},
 		{"BATON_CONCURRENCY", "concurrency", "task workers per process (a turn waiting out the burst window holds one, not a DB connection)", "64", "", &c.Concurrency},
 		{"BATON_QUEUE_PREFIX", "queue-prefix", "prefix of asynq queue names (isolates deployments sharing a Redis)", "baton", "", &c.QueuePrefix},
 		{"BATON_SESSION_TTL", "session-ttl", "browser session lifetime", "12h", "", &c.SessionTTL},
@@ -171,6 +173,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LeaseTTL < time.Second {
 		bad("BATON_LEASE_TTL", "must be at least 1s")
+	}
+	if c.TurnLease != "llm" && c.TurnLease != "always" {
+		bad("BATON_TURN_LEASE", "must be llm or always")
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		bad("BATON_CONCURRENCY", "must be 1..1000")

@@ -55,6 +55,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"burst window negative", "BATON_BURST_WINDOW", "-1s"},
 		{"burst window not a duration", "BATON_BURST_WINDOW", "soon"},
 		{"log level", "BATON_LOG_LEVEL", "chatty"},
+		{"turn lease", "BATON_TURN_LEASE", "sometimes"},
 		{"llm base url", "BATON_LLM_BASE_URL", "localhost:11434"},
 		{"embedding dim too big", "BATON_EMBEDDING_DIM", "3072"},
 		{"embedding dim not a number", "BATON_EMBEDDING_DIM", "big"},
