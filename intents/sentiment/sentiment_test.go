@@ -21,13 +21,32 @@ const (
 	fixtureMinMacroF1  = 0.97
 )
 
+// labelCase is a message and the label it must get.
+type labelCase struct {
+	name, text, want string
+}
+
+// checkLabels scores each case in a parallel subtest.
+func checkLabels(t *testing.T, cases []labelCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := Score(tt.text)
+			if r.Label != tt.want {
+				s, ctx := scoreContext(tt.text)
+				t.Errorf("Score(%q) = %+v (context %d, score %.3f), want %s", tt.text, r, ctx, s, tt.want)
+			}
+			if r.Score < -1 || r.Score > 1 {
+				t.Errorf("score %v outside [-1,1]", r.Score)
+			}
+		})
+	}
+}
+
 func TestScoreRules(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		text string
-		want string
-	}{
+	checkLabels(t, []labelCase{
 		{name: "plain positive", text: "Thank you, great service!", want: Positive},
 		{name: "plain negative", text: "This is terrible.", want: Negative},
 		{name: "neutral question", text: "What are your opening hours?", want: Neutral},
@@ -42,19 +61,7 @@ func TestScoreRules(t *testing.T) {
 		{name: "thanks in a complaint", text: "Thanks for nothing, my refund never arrived", want: Negative},
 		{name: "please help is a request", text: "Please help me change my address", want: Neutral},
 		{name: "shouted request is not angry", text: "PLEASE HELP ME CHANGE MY ADDRESS", want: Neutral},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r := Score(tt.text)
-			if r.Label != tt.want {
-				t.Errorf("Score(%q) = %+v, want %s", tt.text, r, tt.want)
-			}
-			if r.Score < -1 || r.Score > 1 {
-				t.Errorf("score %v outside [-1,1]", r.Score)
-			}
-		})
-	}
+	})
 }
 
 // TestCustomerServiceContexts covers the reading of a message by its context: failure
@@ -62,11 +69,7 @@ func TestScoreRules(t *testing.T) {
 // resolved (thanks are genuine, the old problem fades) and mixed messages.
 func TestCustomerServiceContexts(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		text string
-		want string
-	}{
+	checkLabels(t, []labelCase{
 		// Sarcasm and politeness in complaints.
 		{name: "sarcastic great", text: "@SkyLarkAir great, another delay. third one this month", want: Negative},
 		{name: "sarcastic closing praise", text: "Chat closed on me before I got an answer. Brilliant.", want: Negative},
@@ -111,16 +114,7 @@ func TestCustomerServiceContexts(t *testing.T) {
 		{name: "praise then failure", text: "the staff were lovely but the room was filthy and the AC didnt work", want: Negative},
 		{name: "failure then praise", text: "The room was filthy but the staff were lovely", want: Negative},
 		{name: "mixed without but", text: "great crew, shame about the 4 hour delay and the lost luggage", want: Negative},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if r := Score(tt.text); r.Label != tt.want {
-				s, ctx := scoreContext(tt.text)
-				t.Errorf("Score(%q) = %+v (context %d, score %.3f), want %s", tt.text, r, ctx, s, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestIntensifiersAndEmphasis(t *testing.T) {
