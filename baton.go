@@ -111,6 +111,7 @@ type Conversation struct {
 	SentimentTrend float64            `json:"sentiment_trend"`
 	Details        map[string]string  `json:"details"`
 	Summary        string             `json:"summary,omitempty"`
+	State          ConversationState  `json:"state"`
 	Episode        int                `json:"episode"`
 	CreatedAt      time.Time          `json:"created_at"`
 	UpdatedAt      time.Time          `json:"updated_at"`

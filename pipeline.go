@@ -126,6 +126,9 @@ type TurnOutcome struct {
 	Details   map[string]string        // merged into the conversation's gathered details
 	Status    ConversationStatus       // new status; "" keeps it
 	Sentiment *float64                 // new sentiment trend
+	State     *ConversationState       // the bot's new state; nil keeps it
+	Summary   *string                  // a refreshed running summary; nil keeps it
+	Handoff   *Handoff                 // a handoff this turn decided (Status is then queued)
 	Trace     map[string]any
 	StartedAt time.Time
 }

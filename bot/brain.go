@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -21,6 +20,7 @@ type Answer struct {
 	Confidence float64
 	NoAnswer   bool   // below the confidence threshold: don't guess
 	Reason     string // why there is no answer
+	Suggestion string // with no answer: the title of the closest article, for "did you mean …?"
 	Trace      map[string]any
 }
 
@@ -36,274 +36,311 @@ type Understander interface {
 	Understand(ctx context.Context, text, requested string, known []intents.Intent) (intents.Result, error)
 }
 
-// Brain decides replies offline: it understands every new customer message (intent, details,
-// sentiment, language), then greets, gathers missing details, answers from knowledge, or hands
-// off. It is the bot's Decider.
+// Brain is the bot's Decider: it understands the turn's new messages (intent, details,
+// sentiment, language), asks the knowledge base their questions, lets the policy decide, and
+// renders the decision through the prompt templates.
 type Brain struct {
 	Intents   *intents.Model
-	Knowledge Answerer     // nil: no knowledge base, hand questions to a person
-	LLM       Understander // nil: offline; otherwise one structured call per turn refines the local result
+	Knowledge Answerer     // nil: no knowledge base; questions are offered a person
+	LLM       Understander // nil: offline; otherwise one structured call per turn refines the intent
 	Prompts   *prompts.Set
 	Clock     baton.Clock
 	Log       *slog.Logger
+	Settings  Settings
+	// Strict turns a template that fails to render into an error (tests); otherwise the
+	// failure is logged and a fixed text is sent, never an empty message.
+	Strict bool
 }
 
-// Decide implements Decider.
+// Decide implements Decider: understand → ask the knowledge base → decide → render.
 func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutcome, error) {
+	conv := st.Conversation
+	u := b.understand(ctx, st)
+	if conv.Status != baton.StatusAgent && b.Knowledge != nil {
+		if err := b.lookup(ctx, &u); err != nil {
+			return u.out, err
+		}
+	}
+	s := b.settings()
+	in := Input{
+		Now: b.Clock.Now(), Status: conv.Status, State: conv.State, Messages: u.msgs,
+		Details: u.details, New: u.fresh, Invalid: u.invalid, Trend: u.trend, CustomerMessages: u.customerMessages,
+		Intent: b.Intents.Intent, Settings: s,
+	}
+	in.Greeted, in.Returning = greetedSince(st, s.WelcomeBackGap)
+	d := Decide(in)
+	out := u.out
+	out.Trace["action"], out.Trace["actions"] = string(d.Primary()), d.Kinds()
+	if d.Intent != "" {
+		out.Trace["served_intent"] = d.Intent
+	}
+	// Record what the knowledge base could not answer.
+	if len(d.Gaps) > 0 && b.Knowledge != nil {
+		last := st.Pending[len(st.Pending)-1]
+		for _, q := range d.Gaps {
+			if err := b.Knowledge.RecordGap(ctx, q, conv.ID, last.ID, "no_answer"); err != nil {
+				b.Log.WarnContext(ctx, "record knowledge gap", "conversation_id", conv.ID, "err", err)
+			}
+		}
+	}
+	next := d.State
+	next.Topic = topicOf(d, next.Topic, u.details, b.Intents)
+	if lang := u.language; lang != "" {
+		next.Language = lang
+	}
+	reply, err := b.compose(ctx, d, composeInput{name: firstName(customerName(conv, u.details)), topic: conv.State.Topic,
+		details: u.details, last: lastBotText(st), intents: b.Intents})
+	if err != nil {
+		return out, err
+	}
+	if reply != nil {
+		out.Replies = append(out.Replies, *reply)
+	}
+	if d.Handoff != nil {
+		out.Handoff = d.Handoff
+		out.Status = baton.StatusQueued
+		out.Trace["handoff_reason"] = string(d.Handoff.Reason)
+	}
+	if summary, ok := b.summarise(st, &next, d, u, in.Now); ok {
+		out.Summary = &summary
+	}
+	out.State = &next
+	return out, nil
+}
+
+// understood is the turn's understanding, and the outcome it starts.
+type understood struct {
+	out              baton.TurnOutcome
+	msgs             []Understood
+	analyses         []intents.Analysis
+	details          map[string]string // known after the turn's messages
+	fresh            map[string]string // given by the turn's messages
+	invalid          map[string]string // type → problem
+	trend            float64
+	customerMessages int
+	language         string
+}
+
+// understand analyses every new message: intent, details (filed under the detail the bot
+// asked for and the open intent's patterns), sentiment, language, and what kind of message it is.
+func (b *Brain) understand(ctx context.Context, st baton.TurnState) understood {
 	conv := st.Conversation
 	loc, err := time.LoadLocation(conv.Customer.Timezone)
 	if err != nil {
 		loc = time.UTC
 	}
-	requested, prevIntent := lastRequested(st)
-	out := baton.TurnOutcome{Meta: map[int64]map[string]any{}, Details: map[string]string{}}
-	gathered := map[string]string{}
-	for k, v := range conv.Details {
-		gathered[k] = v
+	u := understood{
+		out:     baton.TurnOutcome{Meta: map[int64]map[string]any{}, Details: map[string]string{}, Trace: map[string]any{"decider": "brain", "messages": len(st.Pending)}},
+		details: map[string]string{}, fresh: map[string]string{}, invalid: map[string]string{},
 	}
-	// 1. Understand each message; details accumulate on the conversation.
-	trend := conv.SentimentTrend
+	for k, v := range conv.Details {
+		u.details[k] = v
+	}
+	requested := ""
+	if len(conv.State.Awaiting) > 0 {
+		requested = conv.State.Awaiting[0]
+	}
+	xctx := intents.ExtractContext{Location: loc, Requested: requested}
+	if open, ok := b.Intents.Intent(conv.State.OpenIntent); ok {
+		xctx.OrderPattern = open.OrderRegexp()
+	}
 	prior := 0
 	for _, m := range st.History {
 		if m.Author == baton.AuthorCustomer {
 			prior++
 		}
 	}
-	var analyses []intents.Analysis
-	var invalid []intents.Detail
+	trend := conv.SentimentTrend
 	for i, m := range st.Pending {
-		a := b.Intents.Understand(m.Text, intents.ExtractContext{Now: m.CreatedAt, Location: loc, Requested: requested})
-		analyses = append(analyses, a)
-		out.Meta[m.ID] = map[string]any{
-			"intent": a.Intent, "score": a.Score, "out_of_scope": a.OutOfScope, "details": a.Details,
-			"sentiment": map[string]any{"score": a.Sentiment.Score, "label": a.Sentiment.Label}, "language": a.Language,
-		}
+		xctx.Now = m.CreatedAt
+		a := b.Intents.Understand(m.Text, xctx)
+		u.analyses = append(u.analyses, a)
 		for _, d := range a.Details {
 			if d.Valid {
-				gathered[d.Type], out.Details[d.Type] = d.Value, d.Value
-			} else {
-				invalid = append(invalid, d)
+				u.details[d.Type], u.fresh[d.Type], u.out.Details[d.Type] = d.Value, d.Value, d.Value
+				delete(u.invalid, d.Type)
+			} else if d.Problem != "" {
+				u.invalid[d.Type] = d.Problem
 			}
 		}
 		trend = sentiment.Update(trend, prior+i, a.Sentiment.Score)
+		kind := kindOf(m.Text, a)
+		u.msgs = append(u.msgs, Understood{Text: m.Text, Intent: a.Intent, Score: a.Score, OutOfScope: a.OutOfScope,
+			Sentiment: a.Sentiment.Score, Kind: kind, Personal: isPersonal(m.Text, a)})
+		u.out.Meta[m.ID] = map[string]any{
+			"intent": a.Intent, "score": a.Score, "out_of_scope": a.OutOfScope, "details": a.Details, "kind": string(kind),
+			"sentiment": map[string]any{"score": a.Sentiment.Score, "label": a.Sentiment.Label}, "language": a.Language,
+		}
+		if a.Language != "" && len(strings.Fields(m.Text)) >= 4 {
+			u.language = a.Language // too few words to tell reliably
+		}
 	}
-	out.Sentiment = &trend
-	primary := pickPrimary(analyses)
-	out.Trace = map[string]any{"decider": "brain", "messages": len(st.Pending)}
-	if b.LLM != nil {
-		b.refine(ctx, st, requested, &primary, gathered, out)
+	u.trend = trend
+	u.customerMessages = prior + len(st.Pending)
+	u.out.Sentiment = &trend
+	if b.LLM != nil && len(st.Pending) > 0 {
+		b.refine(ctx, st, requested, &u)
 	}
-	// An answer to the bot's question continues the intent that asked it.
-	if requested != "" && prevIntent != "" && (primary.OutOfScope || suppliesDetail(analyses, requested)) {
-		primary.Intent, primary.OutOfScope = prevIntent, false
-	}
-	for k, v := range map[string]any{"intent": primary.Intent, "score": primary.Score, "out_of_scope": primary.OutOfScope,
+	last := u.msgs[len(u.msgs)-1]
+	for k, v := range map[string]any{"intent": last.Intent, "score": last.Score, "out_of_scope": last.OutOfScope,
 		"sentiment_trend": trend, "requested": requested} {
-		out.Trace[k] = v
+		u.out.Trace[k] = v
 	}
-	// 2. Handed off means hands off: understand, but don't answer.
-	if conv.Status == baton.StatusAgent || conv.Status == baton.StatusQueued {
-		out.Trace["action"] = "silent_handed_off"
-		return out, nil
-	}
-	// 3. Decide.
-	name := conv.Customer.Name
-	if name == "" {
-		name = gathered["name"]
-	}
-	name = firstName(name)
-	var prefix string
-	if !greeted(st) {
-		prefix = b.render(prompts.GreetShort, prompts.GreetingInput{CustomerName: name, Returning: returning(st)}) + " "
-	}
-	reply := func(text string, meta map[string]any) {
-		out.Replies = append(out.Replies, baton.Reply{Author: baton.AuthorBot, Visibility: baton.Public, Text: strings.TrimSpace(prefix + text), Meta: meta})
-	}
-	question := joinTexts(st.Pending)
-	intent, known := b.Intents.Intent(primary.Intent)
-	switch {
-	case primary.Intent == "greeting" && len(st.Pending) == 1:
-		out.Trace["action"] = "greet"
-		prefix = ""
-		reply(b.render(prompts.Greeting, prompts.GreetingInput{CustomerName: name, Returning: returning(st)}), nil)
-		return out, nil
-	case known && intent.Action == intents.ActionReply:
-		out.Trace["action"] = "reply"
-		reply(intent.Reply, nil)
-		return out, nil
-	}
-	if known && len(intent.RequiredDetails) > 0 {
-		for _, need := range intent.RequiredDetails {
-			if gathered[need] != "" {
-				continue
-			}
-			bad := ""
-			for _, d := range invalid {
-				if d.Type == need {
-					bad = d.Text
-				}
-			}
-			out.Trace["action"], out.Trace["missing"] = "gather", need
-			reply(b.render(prompts.Name(intents.ReaskTemplate(need)), prompts.ReaskInput{Invalid: bad}),
-				map[string]any{"requested": need, "intent": intent.Name})
-			return out, nil
-		}
-		if intent.Action == intents.ActionGatherThenHandoff {
-			out.Trace["action"] = "handoff_with_details"
-			out.Status = baton.StatusQueued
-			reply(gotDetails(intent.RequiredDetails, gathered)+" "+b.render(prompts.AckHandoff, prompts.AckHandoffInput{}), map[string]any{"intent": intent.Name})
-			return out, nil
-		}
-	}
-	if known && (intent.Action == intents.ActionHandoff || intent.Action == intents.ActionGatherThenHandoff) {
-		out.Trace["action"] = "handoff"
-		out.Status = baton.StatusQueued
-		reply(b.render(prompts.AckHandoff, prompts.AckHandoffInput{CustomerName: ""}), map[string]any{"intent": intent.Name})
-		return out, nil
-	}
-	// Everything else is a question for the knowledge base.
-	if b.Knowledge == nil {
-		out.Trace["action"] = "handoff_no_knowledge"
-		out.Status = baton.StatusQueued
-		reply(b.render(prompts.AckHandoff, prompts.AckHandoffInput{}), nil)
-		return out, nil
-	}
-	ans, err := b.answer(ctx, st.Pending, analyses, question, primary.Language)
-	if err != nil {
-		return out, fmt.Errorf("answer from knowledge: %w", err)
-	}
-	out.Trace["knowledge"] = ans.Trace
-	out.Trace["confidence"] = ans.Confidence
-	if ans.NoAnswer {
-		out.Trace["action"], out.Trace["no_answer_reason"] = "no_answer", ans.Reason
-		out.Status = baton.StatusQueued
-		last := st.Pending[len(st.Pending)-1]
-		if err := b.Knowledge.RecordGap(ctx, question, conv.ID, last.ID, ans.Reason); err != nil {
-			b.Log.WarnContext(ctx, "record knowledge gap", "conversation_id", conv.ID, "err", err)
-		}
-		reply(b.render(prompts.NoAnswer, prompts.NoAnswerInput{}), map[string]any{"no_answer": ans.Reason})
-		return out, nil
-	}
-	out.Trace["action"] = "answer"
-	reply(ans.Text, map[string]any{"confidence": ans.Confidence})
-	out.Replies[len(out.Replies)-1].Citations = ans.Citations
-	return out, nil
+	return u
 }
 
-// refine replaces the turn's intent with the LLM's when it answers usably (validated against
-// the known intents and the same detail validators); any failure keeps the local result.
-func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string, primary *intents.Analysis, gathered map[string]string, out baton.TurnOutcome) {
+// refine replaces the last message's intent with the LLM's when it answers usably (validated
+// against the known intents and the same detail validators); any failure keeps the local result.
+func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string, u *understood) {
 	res, err := b.LLM.Understand(ctx, joinTexts(st.Pending), requested, b.Intents.Intents())
 	if err != nil {
 		b.Log.WarnContext(ctx, "llm understanding failed; using the local result", "conversation_id", st.Conversation.ID, "err", err)
-		out.Trace["llm"] = map[string]any{"error": err.Error(), "used": false}
+		u.out.Trace["llm"] = map[string]any{"error": err.Error(), "used": false}
 		return
 	}
-	out.Trace["llm"] = map[string]any{"used": true, "intent": res.Intent, "score": res.Score, "local_intent": primary.Intent,
+	i := len(u.msgs) - 1
+	u.out.Trace["llm"] = map[string]any{"used": true, "intent": res.Intent, "score": res.Score, "local_intent": u.msgs[i].Intent,
 		"prompt_version": b.Prompts.Version(prompts.ClassifySystem) + "/" + b.Prompts.Version(prompts.ClassifyUser)}
-	primary.Intent, primary.Score, primary.OutOfScope = res.Intent, res.Score, res.OutOfScope
+	m := &u.msgs[i]
+	m.Intent, m.Score, m.OutOfScope = res.Intent, res.Score, res.OutOfScope
 	if res.Language != "" {
-		primary.Language = res.Language
+		u.language = res.Language
 	}
 	for _, d := range res.Details {
 		if d.Valid {
-			gathered[d.Type], out.Details[d.Type] = d.Value, d.Value
+			u.details[d.Type], u.fresh[d.Type], u.out.Details[d.Type] = d.Value, d.Value, d.Value
+			delete(u.invalid, d.Type)
 		}
 	}
 }
 
-// answer asks the knowledge base. A burst may hold several questions: each message is asked on
-// its own first and the answers found are combined with all their citations; when none finds
-// an answer (fragments of one question), the messages are asked together.
-func (b *Brain) answer(ctx context.Context, pending []baton.Message, analyses []intents.Analysis, question, language string) (Answer, error) {
-	if len(pending) > 1 {
-		var parts []string
-		combined := Answer{Trace: map[string]any{"per_message": true}}
-		for i, m := range pending {
-			switch analyses[i].Intent {
-			case "greeting", "thanks", "goodbye":
-				continue
-			}
-			a, err := b.Knowledge.Answer(ctx, m.Text, language)
+// lookup asks the knowledge base the turn's questions. Each message is asked on its own (and a
+// message with several questions, each of them); when a burst's messages find nothing alone
+// (fragments of one question), they are asked together.
+func (b *Brain) lookup(ctx context.Context, u *understood) error {
+	asked, found := 0, false
+	for i := range u.msgs {
+		m := &u.msgs[i]
+		if m.Kind != KindQuestion && m.Kind != KindStatement {
+			continue
+		}
+		m.Asked = true
+		asked++
+		for _, q := range questions(m.Text) {
+			a, err := b.Knowledge.Answer(ctx, q, u.language)
 			if err != nil {
-				return Answer{}, err
+				return err
 			}
-			if a.NoAnswer || slices.Contains(parts, a.Text) {
-				continue
-			}
-			parts = append(parts, a.Text)
-			combined.Citations = append(combined.Citations, a.Citations...)
-			combined.Confidence = max(combined.Confidence, a.Confidence)
-		}
-		if len(parts) > 0 {
-			combined.Text = strings.Join(parts, "\n\n")
-			return combined, nil
+			found = found || !a.NoAnswer
+			m.Answers = append(m.Answers, a)
 		}
 	}
-	return b.Knowledge.Answer(ctx, question, language)
+	if asked > 1 && !found {
+		var texts []string
+		last := -1
+		for i, m := range u.msgs {
+			if m.Asked {
+				texts = append(texts, m.Text)
+				last = i
+			}
+		}
+		a, err := b.Knowledge.Answer(ctx, strings.Join(texts, "\n"), u.language)
+		if err != nil {
+			return err
+		}
+		u.msgs[last].Answers = append(u.msgs[last].Answers, a)
+	}
+	var trace []map[string]any
+	for _, m := range u.msgs {
+		for _, a := range m.Answers {
+			t := map[string]any{"confidence": a.Confidence, "no_answer": a.NoAnswer, "reason": a.Reason, "knowledge": a.Trace}
+			if len(a.Citations) > 0 {
+				t["chunk_id"] = a.Citations[0].ChunkID
+			}
+			trace = append(trace, t)
+		}
+	}
+	if len(trace) > 0 {
+		u.out.Trace["answers"] = trace
+		u.out.Trace["confidence"] = trace[0]["confidence"]
+	}
+	return nil
 }
 
-func (b *Brain) render(name prompts.Name, data any) string {
-	s, err := b.Prompts.Render(name, data)
-	if err != nil {
-		// Templates are validated when saved; this only happens with a broken override.
-		b.Log.Error("render prompt", "prompt", string(name), "err", err)
-		return ""
+func (b *Brain) settings() Settings {
+	s := b.Settings
+	d := DefaultSettings()
+	if s.QueuedAckInterval <= 0 {
+		s.QueuedAckInterval = d.QueuedAckInterval
+	}
+	if s.FrustrationTrend == 0 {
+		s.FrustrationTrend = d.FrustrationTrend
+	}
+	if s.MaxAsks <= 0 {
+		s.MaxAsks = d.MaxAsks
+	}
+	if s.WelcomeBackGap <= 0 {
+		s.WelcomeBackGap = d.WelcomeBackGap
+	}
+	if s.ClarifyConfidence <= 0 {
+		s.ClarifyConfidence = d.ClarifyConfidence
+	}
+	if len(s.Topics) == 0 {
+		s.Topics = topics(b.Intents.Intents())
 	}
 	return s
 }
 
-// pickPrimary chooses the turn's intent: the most confident in-scope analysis, later messages
-// winning ties, out of scope only when nothing else fits.
-func pickPrimary(as []intents.Analysis) intents.Analysis {
-	best := -1
-	for i, a := range as {
-		if a.OutOfScope {
+// topics names what the bot can help with, from the intents that are not small talk.
+func topics(list []intents.Intent) []string {
+	var out []string
+	for _, in := range list {
+		if isBuiltinTalk(in.Name) || in.Name == "talk_to_human" || in.Name == "complaint" || in.Name == "faq" {
 			continue
 		}
-		// A greeting or thanks in a burst is not the point of the burst.
-		if best >= 0 && (a.Intent == "greeting" || a.Intent == "thanks") && as[best].Intent != "greeting" {
-			continue
-		}
-		if best < 0 || a.Score >= as[best].Score || as[best].Intent == "greeting" {
-			best = i
+		out = append(out, humanise(in.Name))
+		if len(out) == 5 {
+			break
 		}
 	}
-	if best < 0 {
-		return as[len(as)-1]
-	}
-	return as[best]
+	return out
 }
 
-// lastRequested is the detail the bot asked for in its last message, and for which intent.
-func lastRequested(st baton.TurnState) (detail, intent string) {
+func humanise(name string) string { return strings.ReplaceAll(name, "_", " ") }
+
+// greetedSince reports whether the bot spoke in this episode since the customer's last long
+// silence, and whether the customer is returning (an earlier episode, or a long silence).
+func greetedSince(st baton.TurnState, gap time.Duration) (spoke, returning bool) {
+	conv := st.Conversation
+	var lastCustomer time.Time
+	for _, m := range st.History {
+		if m.Author == baton.AuthorCustomer {
+			lastCustomer = m.CreatedAt
+		}
+	}
+	silent := !lastCustomer.IsZero() && len(st.Pending) > 0 && st.Pending[0].CreatedAt.Sub(lastCustomer) >= gap
+	returning = conv.Episode > 1 || silent || slices.ContainsFunc(st.History, func(m baton.Message) bool {
+		return m.Episode < conv.Episode
+	})
+	return greeted(st) && !silent, returning
+}
+
+func customerName(c baton.Conversation, details map[string]string) string {
+	if c.Customer.Name != "" {
+		return c.Customer.Name
+	}
+	return details[intents.DetailName]
+}
+
+// lastBotText is the bot's last public message, so a reply never repeats it word for word.
+func lastBotText(st baton.TurnState) string {
 	for i := len(st.History) - 1; i >= 0; i-- {
 		m := st.History[i]
-		if m.Author == baton.AuthorBot {
-			detail, _ = m.Meta["requested"].(string)
-			intent, _ = m.Meta["intent"].(string)
-			return detail, intent
+		if m.Author == baton.AuthorBot && m.Visibility == baton.Public {
+			return m.Text
 		}
 	}
-	return "", ""
-}
-
-func suppliesDetail(as []intents.Analysis, detail string) bool {
-	for _, a := range as {
-		for _, d := range a.Details {
-			if d.Type == detail {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// returning reports whether the customer wrote in an earlier episode.
-func returning(st baton.TurnState) bool {
-	return st.Conversation.Episode > 1 || slices.ContainsFunc(st.History, func(m baton.Message) bool {
-		return m.Episode < st.Conversation.Episode
-	})
+	return ""
 }
 
 func joinTexts(ms []baton.Message) string {
@@ -312,19 +349,4 @@ func joinTexts(ms []baton.Message) string {
 		parts[i] = m.Text
 	}
 	return strings.Join(parts, "\n")
-}
-
-var detailLabels = map[string]string{"order_number": "order number", "email": "email", "phone": "phone number",
-	"date": "date", "time": "time", "money": "amount", "name": "name"}
-
-func gotDetails(required []string, gathered map[string]string) string {
-	var parts []string
-	for _, r := range required {
-		label := detailLabels[r]
-		if label == "" {
-			label = strings.ReplaceAll(r, "_", " ")
-		}
-		parts = append(parts, fmt.Sprintf("%s %s", label, gathered[r]))
-	}
-	return "Thanks, I have your " + strings.Join(parts, " and ") + "."
 }

@@ -29,6 +29,7 @@ type GreetingInput struct {
 // AckHandoffInput is the data of AckHandoff.
 type AckHandoffInput struct {
 	CustomerName string // may be empty
+	AfterHours   bool   // nobody is working now
 }
 
 // ReaskInput is the data of the reask_* templates, sent when a required detail is missing or
@@ -77,6 +78,9 @@ type AfterHoursInput struct {
 // Sample returns a representative input for a default template name: golden tests render it,
 // Override trial-renders new bodies with it, and the admin preview can show it.
 func Sample(name Name) (any, bool) {
+	if s, ok := conversationSamples[name]; ok {
+		return s, true
+	}
 	switch name {
 	case GreetShort:
 		return GreetingInput{CustomerName: "Ana", Returning: false}, true

@@ -127,7 +127,7 @@ func TestRenderBranches(t *testing.T) {
 			name: "ack handoff without name",
 			tmpl: prompts.AckHandoff,
 			data: prompts.AckHandoffInput{},
-			want: "Thanks — a person from our team will follow up here.",
+			want: "Thanks — I've passed this to a person from our team, who will reply here. You don't need to stay online.",
 		},
 		{
 			name: "reask email says what was wrong",

@@ -147,8 +147,10 @@ func (a *app) decider() bot.Decider {
 	if a.brain != nil {
 		return a.brain
 	}
+	s := bot.DefaultSettings()
+	s.QueuedAckInterval = a.cfg.QueuedAckInterval
 	b := &bot.Brain{Intents: a.intents.Model(), Prompts: prompts.Default(), Clock: a.clock, Log: a.log,
-		Knowledge: kbAnswerer{a.kb}}
+		Knowledge: kbAnswerer{a.kb}, Settings: s}
 	if a.llm != nil {
 		b.LLM = &llmUnderstander{client: a.llm, prompts: b.Prompts}
 	}
@@ -293,8 +295,12 @@ func (k kbAnswerer) Answer(ctx context.Context, question, language string) (bot.
 	if err != nil {
 		return bot.Answer{}, err
 	}
-	return bot.Answer{Text: a.Text, Citations: a.Citations, Confidence: a.Confidence, NoAnswer: a.NoAnswer,
-		Reason: a.Reason, Trace: a.Trace}, nil
+	ans := bot.Answer{Text: a.Text, Citations: a.Citations, Confidence: a.Confidence, NoAnswer: a.NoAnswer,
+		Reason: a.Reason, Trace: a.Trace}
+	if a.NoAnswer && len(a.Chunks) > 0 {
+		ans.Suggestion = a.Chunks[0].Title
+	}
+	return ans, nil
 }
 
 func (k kbAnswerer) RecordGap(ctx context.Context, question string, conversationID, messageID int64, reason string) error {

@@ -24,7 +24,7 @@ func TestHelpCenterQuestionGetsCitedAnswerAndUnknownOneAGap(t *testing.T) {
 	}
 	var trace map[string]any
 	tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
-	if trace["action"] != "answer" || trace["knowledge"] == nil {
+	if trace["action"] != "answer" || trace["answers"] == nil {
 		t.Errorf("trace %v; want action answer with the retrieval trace", trace)
 	}
 	// Something the help centre does not know: no guess, a person, and a gap for admins.

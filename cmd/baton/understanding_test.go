@@ -95,7 +95,7 @@ func TestUnderstandingIsStoredOnMessagesAndDetailsAccumulate(t *testing.T) {
 	if err := tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1 ORDER BY id LIMIT 1`, conv).Scan(&trace); err != nil {
 		t.Fatal(err)
 	}
-	if trace["intent"] != "order_status" || trace["action"] != "gather" || trace["missing"] != "order_number" {
+	if trace["intent"] != "order_status" || trace["action"] != "ask_detail" || trace["served_intent"] != "order_status" {
 		t.Errorf("first turn trace %v", trace)
 	}
 	// Handed off means hands off: the bot reads but does not answer.

@@ -27,6 +27,7 @@ type Config struct {
 	OutboundURL       string
 	BurstWindow       time.Duration
 	IdleResolve       time.Duration
+	QueuedAckInterval time.Duration
 	LeaseTTL          time.Duration
 	TurnLease         string
 	Concurrency       int
@@ -62,6 +63,7 @@ func (c *Config) fields() []field {
 		{"BATON_OUTBOUND_URL", "outbound-url", "URL replies are POSTed to (generic webhook channel); empty keeps them pending", "", "", &c.OutboundURL},
 		{"BATON_BURST_WINDOW", "burst-window", "messages of one conversation within this window get one answer (0 allowed)", "2s", "", &c.BurstWindow},
 		{"BATON_IDLE_RESOLVE", "idle-resolve", "an episode resolves itself this long after a bot answer", "24h", "", &c.IdleResolve},
+		{"BATON_QUEUED_ACK_INTERVAL", "queued-ack-interval", "while a handed-off conversation waits for a person, the bot tells the customer it has their message at most this often", "4h", "", &c.QueuedAckInterval},
 		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
 		{"BATON_TURN_LEASE", "turn-lease", "when a turn claims the conversation's lease before deciding: llm (only with an LLM; the offline engine's fast turns commit optimistically) or always", "llm", "", &c.TurnLease},
 		{"BATON_CONCURRENCY", "concurrency", "task workers per process (a turn waiting out the burst window holds one, not a DB connection)", "64", "", &c.Concurrency},
@@ -167,6 +169,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BurstWindow < 0 || c.BurstWindow > time.Minute {
 		bad("BATON_BURST_WINDOW", "must be between 0 and 1m, got %s", c.BurstWindow)
+	}
+	if c.QueuedAckInterval <= 0 {
+		bad("BATON_QUEUED_ACK_INTERVAL", "must be positive")
 	}
 	if c.IdleResolve <= 0 {
 		bad("BATON_IDLE_RESOLVE", "must be positive")

@@ -241,15 +241,15 @@ func scanMessage(r pgx.Row, first ...any) (baton.Message, error) {
 }
 
 const conversationColumns = `c.id, c.status, c.channel, c.team_id, c.assigned_user_id, c.priority, c.sentiment_trend,
-	c.details, c.summary, c.episode, c.created_at, c.updated_at,
+	c.details, c.summary, c.state, c.episode, c.created_at, c.updated_at,
 	cu.id, cu.channel, cu.external_id, cu.name, cu.email, cu.phone, cu.timezone, cu.locale, cu.attributes, cu.created_at`
 
 // scanConversation scans conversationColumns, then extra.
 func scanConversation(r pgx.Row, extra ...any) (baton.Conversation, error) {
 	var c baton.Conversation
-	var details, attrs []byte
+	var details, attrs, state []byte
 	err := r.Scan(append([]any{&c.ID, &c.Status, &c.Channel, &c.TeamID, &c.AssignedUserID, &c.Priority, &c.SentimentTrend,
-		&details, &c.Summary, &c.Episode, &c.CreatedAt, &c.UpdatedAt,
+		&details, &c.Summary, &state, &c.Episode, &c.CreatedAt, &c.UpdatedAt,
 		&c.Customer.ID, &c.Customer.Channel, &c.Customer.ExternalID, &c.Customer.Name, &c.Customer.Email,
 		&c.Customer.Phone, &c.Customer.Timezone, &c.Customer.Locale, &attrs, &c.Customer.CreatedAt}, extra...)...)
 	if err != nil {
@@ -257,6 +257,9 @@ func scanConversation(r pgx.Row, extra ...any) (baton.Conversation, error) {
 	}
 	if err := json.Unmarshal(details, &c.Details); err != nil {
 		return c, fmt.Errorf("decode details: %w", err)
+	}
+	if err := json.Unmarshal(state, &c.State); err != nil {
+		return c, fmt.Errorf("decode conversation state: %w", err)
 	}
 	if len(attrs) > 2 {
 		if err := json.Unmarshal(attrs, &c.Customer.Attributes); err != nil {
@@ -307,120 +310,6 @@ func (db *DB) LoadTurn(ctx context.Context, convID int64) (baton.TurnState, erro
 		return st, fmt.Errorf("load turn %d: %w", convID, err)
 	}
 	return st, nil
-}
-
-// commitTurnSQL writes a turn in one statement, hence one implicit transaction. Every part
-// hangs off f, the fenced update of the conversation: if the fence fails, nothing is written.
-// The fence is the lease (owner and token) for a turn that claimed one ($2 <> ”), and for a
-// turn that did not, an unchanged token and no live lease; such a commit bumps the token so a
-// concurrent turn that read the same state cannot commit too.
-const commitTurnSQL = `WITH f AS (
-		UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL,
-			lease_token = lease_token + CASE WHEN $2 = '' THEN 1 ELSE 0 END,
-			details = details || $4::jsonb, status = coalesce(nullif($5, ''), status),
-			sentiment_trend = coalesce($6, sentiment_trend), last_reply_at = coalesce($7, last_reply_at), updated_at = $8
-		WHERE id = $1 AND lease_token = $3 AND CASE WHEN $2 = '' THEN lease_expires_at IS NULL OR lease_expires_at <= $8
-			ELSE lease_owner = $2 END
-		RETURNING id, channel, episode, lease_token),
-	t AS (
-		INSERT INTO turn_traces (conversation_id, message_ids, lease_token, started_at, finished_at, data)
-		SELECT id, $9, lease_token, $10, $8, $11 FROM f
-		RETURNING id),
-	p AS (
-		UPDATE messages m SET processed_at = $8, turn_id = t.id, meta = m.meta || v.meta::jsonb
-		FROM t, unnest($9::bigint[], $12::text[]) AS v(id, meta)
-		WHERE m.id = v.id AND m.processed_at IS NULL),
-	-- The turn's own tasks are consumed: mark them so the relay's sweep skips them.
-	o AS (
-		UPDATE outbox SET dispatched_at = $8 FROM f
-		WHERE outbox.dispatched_at IS NULL AND outbox.kind = 'turn' AND outbox.task_id = ANY($13)),
-	r AS (
-		INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at,
-			delivery_state, citations, meta, turn_id)
-		SELECT f.id, f.episode, f.channel, v.author, v.visibility, v.body, v.at, v.at, v.state, v.citations::jsonb, v.meta::jsonb, t.id
-		FROM f, t, unnest($14::text[], $15::text[], $16::text[], $17::timestamptz[], $18::text[], $19::text[], $20::text[])
-			AS v(author, visibility, body, at, state, citations, meta)
-		RETURNING id, sort_at, visibility),
-	-- The worker that ran the turn delivers at once; these rows are the fallback if it can't.
-	d AS (
-		INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
-		SELECT $21, jsonb_build_object('conversation_id', $1::bigint, 'message_id', id), $22 || id, $23, $8
-		FROM r WHERE visibility = 'public')
-	SELECT EXISTS (SELECT FROM f), array(SELECT id FROM r ORDER BY sort_at),
-		coalesce((SELECT max(id) FROM messages WHERE conversation_id = $1 AND author = 'customer'
-			AND processed_at IS NULL AND id <> ALL($9)), 0)`
-
-// CommitTurn writes a turn's outcome in one transaction, only if l still fences the
-// conversation (see commitTurnSQL; l.Owner is empty for a turn that claimed no lease):
-// replies, delivery outbox rows, processed markers and what was understood, details, trace.
-// It releases the lease.
-func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutcome) (baton.TurnCommit, error) {
-	now := db.Clock.Now()
-	var res baton.TurnCommit
-	if out.Processed == nil {
-		out.Processed = []int64{}
-	}
-	if out.Details == nil {
-		out.Details = map[string]string{}
-	}
-	details, err := json.Marshal(out.Details)
-	if err != nil {
-		return res, fmt.Errorf("encode details: %w", err)
-	}
-	trace, err := json.Marshal(out.Trace)
-	if err != nil {
-		return res, fmt.Errorf("encode trace: %w", err)
-	}
-	metas := make([]string, len(out.Processed))
-	for i, id := range out.Processed {
-		metas[i] = "{}"
-		if m, ok := out.Meta[id]; ok {
-			b, err := json.Marshal(m)
-			if err != nil {
-				return res, fmt.Errorf("encode meta: %w", err)
-			}
-			metas[i] = string(b)
-		}
-	}
-	n := len(out.Replies)
-	authors, vis, bodies, states := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
-	ats, cits, rmetas := make([]time.Time, n), make([]string, n), make([]string, n)
-	var lastReply *time.Time
-	for i, r := range out.Replies {
-		authors[i], vis[i], bodies[i] = string(r.Author), string(r.Visibility), r.Text
-		// Replies sort just after now, in their order.
-		ats[i] = now.Add(time.Duration(i) * time.Microsecond)
-		if r.Visibility == baton.Public {
-			s := string(baton.DeliveryPending)
-			states[i], lastReply = &s, &now
-		}
-		if r.Citations == nil {
-			r.Citations = []baton.Citation{}
-		}
-		c, err := json.Marshal(r.Citations)
-		if err != nil {
-			return res, fmt.Errorf("encode citations: %w", err)
-		}
-		m := []byte("{}")
-		if r.Meta != nil {
-			if m, err = json.Marshal(r.Meta); err != nil {
-				return res, fmt.Errorf("encode reply meta: %w", err)
-			}
-		}
-		cits[i], rmetas[i] = string(c), string(m)
-	}
-	var fenced bool
-	err = db.Pool.QueryRow(ctx, commitTurnSQL, l.ConversationID, l.Owner, l.Token, details, string(out.Status), out.Sentiment,
-		lastReply, now, out.Processed, out.StartedAt, trace, metas, turnTaskIDs(out.Processed),
-		authors, vis, bodies, ats, states, cits, rmetas,
-		baton.TaskDeliver, taskIDPrefix(baton.TaskDeliver), now.Add(DeliverFallback)).Scan(&fenced, &res.Replies, &res.Pending)
-	if err != nil {
-		return res, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
-	}
-	if !fenced {
-		return res, baton.ErrLeaseLost
-	}
-	return res, nil
 }
 
 func turnTaskIDs(msgIDs []int64) []string {

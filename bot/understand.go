@@ -1,0 +1,146 @@
+package bot
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/batonhq/baton/intents"
+)
+
+var (
+	yesReplies = set("yes", "yes please", "yeah", "yea", "yep", "yup", "sure", "ok", "okay", "ok please", "please",
+		"please do", "go ahead", "y", "absolutely", "yes thanks", "yes thank you", "that would be great", "sounds good",
+		"definitely", "of course", "yes pls", "pls", "ja", "si", "oui")
+	noReplies = set("no", "no thanks", "no thank you", "nope", "nah", "not now", "n", "no need", "i'm fine", "im fine",
+		"not yet", "no it's fine", "no its fine", "maybe later", "all good", "no that's all")
+	questionStart = regexp.MustCompile(`(?i)^\s*(what|what's|whats|when|where|why|how|who|which|can|could|do|does|did|is|are|was|were|will|would|should|may|might|have|has|any|wat|wen|hw)\b`)
+	// A message about the customer's own case: possessives, requests and things that happened
+	// to them. A general question ("can I return shoes?") is not.
+	personal = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\b(my|our)\s+\p{L}`),
+		regexp.MustCompile(`(?i)\b(i|we)\s*(really\s+|just\s+)?(want|need|would like|'d like|wanna|have to|must)\b`),
+		regexp.MustCompile(`(?i)\b(i'd|id|we'd)\s+like\b`),
+		regexp.MustCompile(`(?i)^\s*(please\s+)?(cancel|change|update|refund|return|track|send|fix|stop|close|delete|resend|check)\b`),
+		regexp.MustCompile(`(?i)\b(i|we)\s+(have\s+|haven't\s+|havent\s+|had\s+|just\s+|never\s+|still\s+|already\s+)?(ordered|paid|bought|received|got|was charged|were charged|returned|sent|placed|booked|lost|broke)\b`),
+		regexp.MustCompile(`(?i)\b(hasn't|hasnt|has not|didn't|didnt|never|still not|not yet)\s+(arrived|come|came|shipped|been|received|delivered)`),
+	}
+	// Words that say nothing beyond the details a message carries ("my email is …").
+	detailFiller = set("my", "it", "its", "it's", "is", "the", "number", "no", "nr", "order", "email", "e-mail", "mail",
+		"address", "phone", "mobile", "name", "here", "you", "go", "sure", "ok", "okay", "yes", "thanks", "thank",
+		"this", "that", "and", "a", "an", "i", "am", "i'm", "im", "oh", "sorry", "of", "for", "was", "are", "in", "on",
+		"there", "please", "pls", "id", "code", "zip", "postcode", "sorry,", "hi", "hey", "hello")
+)
+
+func set(items ...string) map[string]bool {
+	m := make(map[string]bool, len(items))
+	for _, s := range items {
+		m[s] = true
+	}
+	return m
+}
+
+// normalise lower-cases a short reply and drops punctuation and emoji around words.
+func normalise(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == ' ' {
+			return r
+		}
+		if r == '’' {
+			return '\''
+		}
+		return ' '
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// kindOf tells what a customer message is, from its text and what was understood of it.
+func kindOf(text string, a intents.Analysis) MessageKind {
+	n := normalise(text)
+	switch {
+	case yesReplies[n]:
+		return KindYes
+	case noReplies[n]:
+		return KindNo
+	}
+	if len(a.Details) > 0 && detailOnly(text, a.Details) {
+		return KindDetail
+	}
+	words := len(strings.Fields(n))
+	question := strings.Contains(text, "?") || questionStart.MatchString(text)
+	if !a.OutOfScope && isBuiltinTalk(a.Intent) && (a.Intent == "are_you_a_bot" || words <= 5 || !question) {
+		return KindSmallTalk
+	}
+	if question {
+		return KindQuestion
+	}
+	return KindStatement
+}
+
+// detailOnly reports whether a message is little more than its details.
+func detailOnly(text string, ds []intents.Detail) bool {
+	rest := []byte(text)
+	for i := len(ds) - 1; i >= 0; i-- {
+		d := ds[i]
+		if d.Start >= 0 && d.End <= len(rest) && d.Start <= d.End {
+			rest = append(rest[:d.Start:d.Start], rest[d.End:]...)
+		}
+	}
+	n := 0
+	for _, w := range strings.Fields(normalise(string(rest))) {
+		if !detailFiller[w] {
+			n++
+		}
+	}
+	return n <= 1
+}
+
+// isPersonal reports whether a message is about the customer's own case.
+func isPersonal(text string, a intents.Analysis) bool {
+	for _, re := range personal {
+		if re.MatchString(text) {
+			return true
+		}
+	}
+	for _, d := range a.Details {
+		if d.Type != intents.DetailName && d.Type != intents.DetailDate && d.Type != intents.DetailTime && d.Type != intents.DetailMoney {
+			return true
+		}
+	}
+	return false
+}
+
+// questions splits a message into the questions it asks, so "how long does shipping take?
+// and can I pay by invoice?" gets both answered. A message that is one question (or none
+// marked) is returned whole.
+func questions(text string) []string {
+	var parts []string
+	start := 0
+	for i, r := range text {
+		if r == '?' {
+			if p := strings.TrimSpace(text[start : i+1]); p != "" {
+				parts = append(parts, p)
+			}
+			start = i + 1
+		}
+	}
+	if rest := strings.TrimSpace(text[start:]); rest != "" {
+		if len(parts) > 0 && len(strings.Fields(rest)) >= 4 {
+			parts = append(parts, rest)
+		} else if len(parts) > 0 {
+			parts[len(parts)-1] += " " + rest
+		}
+	}
+	var real []string
+	for _, p := range parts {
+		if len(strings.Fields(p)) >= 3 {
+			real = append(real, p)
+		}
+	}
+	if len(real) < 2 {
+		return []string{text}
+	}
+	// Context before the first question belongs to it ("I'm moving house. How much notice…?").
+	return real
+}

@@ -1,0 +1,85 @@
+package bot
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/batonhq/baton/intents"
+)
+
+func TestMessageKindAndPersonal(t *testing.T) {
+	t.Parallel()
+	b := testBrain(t)
+	tests := []struct {
+		text     string
+		kind     MessageKind
+		personal bool
+	}{
+		{"what is your returns window?", KindQuestion, false},
+		{"can I return shoes that don't fit?", KindQuestion, false},
+		{"where is my order??", KindQuestion, true},
+		{"I want to return my shoes", KindStatement, true},
+		{"my order still hasn't arrived", KindStatement, true},
+		{"ok thanks", KindSmallTalk, false},
+		{"hi", KindSmallTalk, false},
+		{"yes please", KindYes, false},
+		{"no thanks", KindNo, false},
+		{"it's A-10293", KindDetail, true},
+		{"ana@example.com", KindDetail, true},
+		{"how long does shipping take", KindQuestion, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			t.Parallel()
+			a := b.Intents.Understand(tt.text, intents.ExtractContext{})
+			if got := kindOf(tt.text, a); got != tt.kind {
+				t.Errorf("kind %q (intent %s); want %q", got, a.Intent, tt.kind)
+			}
+			if got := isPersonal(tt.text, a); got != tt.personal {
+				t.Errorf("personal %v; want %v", got, tt.personal)
+			}
+		})
+	}
+}
+
+func TestQuestionsSplitsSeveralQuestions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"How long does shipping take? And can I pay by invoice?", []string{"How long does shipping take?", "And can I pay by invoice?"}},
+		{"I'm moving next month. How much notice do you need?", []string{"I'm moving next month. How much notice do you need?"}},
+		{"hello?? where is it?", []string{"hello?? where is it?"}},
+		{"no question mark here", []string{"no question mark here"}},
+	}
+	for _, tt := range tests {
+		if got := questions(tt.text); !slices.Equal(got, tt.want) {
+			t.Errorf("questions(%q) = %q; want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestComposeNeverRepeatsTheLastReply(t *testing.T) {
+	t.Parallel()
+	b := testBrain(t)
+	for _, d := range []Decision{
+		{Actions: []Action{{Kind: ActAcknowledge}}},
+		{Actions: []Action{{Kind: ActOfferPerson, Why: "no_answer"}}},
+		{Actions: []Action{{Kind: ActClarify, Suggestion: "Returns"}}},
+		{Actions: []Action{{Kind: ActAskDetail, Details: []string{"email"}}}},
+		{Actions: []Action{{Kind: ActOutOfScope}}},
+	} {
+		first, err := b.compose(t.Context(), d, composeInput{intents: b.Intents})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := b.compose(t.Context(), d, composeInput{intents: b.Intents, last: first.Text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.Text == first.Text {
+			t.Errorf("%v: the same text twice in a row: %q", d.Kinds(), first.Text)
+		}
+	}
+}
