@@ -11,6 +11,7 @@ const (
 	StageGathering  Stage = "gathering"  // waiting for details the open intent needs
 	StageClarifying Stage = "clarifying" // asked the customer to rephrase or confirm a topic
 	StageOffered    Stage = "offered"    // offered a person; a yes or no is awaited
+	StageConfirm    Stage = "confirm"    // asked a returning customer whether they write about the open topic
 	StageHandedOff  Stage = "handed_off" // passed to people
 )
 

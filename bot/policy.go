@@ -222,6 +222,26 @@ func (p *policy) bot() Decision {
 			p.st.Stage, p.st.OfferReason = baton.StageOpen, ""
 		}
 	}
+	// A returning customer asked whether this is about last time's topic: yes picks it up again.
+	if p.st.Stage == baton.StageConfirm && len(in.Messages) > 0 {
+		p.st.Stage = baton.StageOpen
+		open, ok := in.Intent(p.st.OpenIntent)
+		switch in.Messages[0].Kind {
+		case KindYes:
+			if ok && len(open.RequiredDetails) > 0 {
+				p.gather(open, false)
+			} else {
+				p.add(Action{Kind: ActClarify})
+			}
+			return p.done()
+		case KindNo:
+			p.st.OpenIntent, p.st.Awaiting, p.st.Attempts = "", nil, nil
+			if len(in.Messages) == 1 {
+				p.add(Action{Kind: ActOfferDeclined})
+				return p.done()
+			}
+		}
+	}
 	answered := p.answers()
 	// An explicit request for a person, or rising frustration, hands off at once.
 	for _, m := range in.Messages {
@@ -470,6 +490,9 @@ func (p *policy) smallTalk() {
 		for i, a := range p.acts {
 			if a.Kind == ActGreet || a.Kind == ActWelcomeBack {
 				p.acts[i].Talk = "alone"
+				if a.Kind == ActWelcomeBack && p.st.Topic != "" {
+					p.st.Stage = baton.StageConfirm // the welcome asks whether it is about the topic
+				}
 				return
 			}
 		}

@@ -257,3 +257,26 @@ func TestPolicyAlwaysSaysSomething(t *testing.T) {
 		}
 	}
 }
+
+func TestWelcomeBackOffersLastTopic(t *testing.T) {
+	t.Parallel()
+	st := baton.ConversationState{Stage: baton.StageHandedOff, OpenIntent: "order_status", Topic: "order A-1234"}
+	in := input(st, Understood{Text: "hi again", Intent: "greeting", Score: 0.9, Kind: KindSmallTalk})
+	in.Greeted, in.Returning = false, true
+	d := Decide(in)
+	if got := kinds(d); !slices.Equal(got, []string{"welcome_back"}) || d.Actions[0].Talk != "alone" || d.State.Stage != baton.StageConfirm {
+		t.Fatalf("returning hello: %v %+v stage %q; want a welcome back that asks about the topic", got, d.Actions, d.State.Stage)
+	}
+	in = input(d.State, Understood{Text: "yes", Kind: KindYes})
+	in.Details = map[string]string{"order_number": "A-1234"}
+	d = Decide(in)
+	if a := d.Actions[len(d.Actions)-1]; a.Kind != ActAskDetail || !slices.Equal(a.Details, []string{"email"}) {
+		t.Fatalf("yes, it's about that: %v; want the missing email asked (the order number is remembered)", kinds(d))
+	}
+	// A returning customer with a new question gets a short welcome and the answer.
+	in = input(st, question("shipping_info", false, answer("Shipping", 1)))
+	in.Greeted, in.Returning = false, true
+	if got := kinds(Decide(in)); !slices.Equal(got, []string{"welcome_back", "answer"}) {
+		t.Fatalf("returning question: %v", got)
+	}
+}
