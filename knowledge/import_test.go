@@ -16,15 +16,21 @@ import (
 	"github.com/batonhq/baton/knowledge"
 )
 
-// site is a local help centre served over HTTP, with a sitemap index, a sitemap and pages.
+// site is a help centre with a sitemap index, a sitemap and pages, served by a local server
+// that the fake network (see fakeNet) makes reachable as the public host help.test.
 type site struct {
 	*httptest.Server
+	URL      string // http://help.test: a public name, not the local server's address
+	net      *fakeNet
 	requests atomic.Int64
 }
 
+// options routes the knowledge base's URL imports through the site's fake network.
+func (s *site) options(o *knowledge.Options) { s.net.install(o) }
+
 func newSite(t testing.TB) *site {
 	t.Helper()
-	s := &site{}
+	s := &site{URL: "http://help.test"}
 	page := func(title, body string) string {
 		return `<!doctype html><html lang="en"><head><title>` + title + ` | Shop Help</title>
 <script>var tracking = "ignore me";</script><style>body{color:red}</style></head>
@@ -70,6 +76,7 @@ func newSite(t testing.TB) *site {
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
+	s.net = newFakeNet(t, s.Server)
 	return s
 }
 
@@ -171,7 +178,7 @@ func TestImportFormats(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t)
+			b := setup(t, st.options)
 			sum, err := b.svc.Import(t.Context(), 0, tt.source, tt.opts, nil)
 			if err != nil {
 				t.Fatalf("import: %v", err)
@@ -297,12 +304,12 @@ func TestBadImportsFailClearlyAndWriteNothing(t *testing.T) {
 		{"huge file", huge, knowledge.ImportOptions{}, "the limit is"},
 		{"folder without markdown", filepath.Join(files, "empty"), knowledge.ImportOptions{}, "no Markdown files"},
 		{"unsupported scheme", "ftp://example.com/kb", knowledge.ImportOptions{}, "only http and https"},
-		{"unreachable url", "http://127.0.0.1:1/help", knowledge.ImportOptions{}, "cannot fetch"},
+		{"unknown host", "http://unknown.test/help", knowledge.ImportOptions{}, "cannot fetch"},
 		{"url not found", st.URL + "/nope", knowledge.ImportOptions{}, "HTTP 404"},
 		{"url not html", st.URL + "/image.png", knowledge.ImportOptions{}, "neither an HTML page nor a sitemap"},
 		{"broken sitemap", st.URL + "/broken.xml", knowledge.ImportOptions{}, "not valid XML"},
 	}
-	b := setup(t)
+	b := setup(t, st.options)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := b.svc.Import(t.Context(), 0, tt.source, tt.opts, nil)
