@@ -393,3 +393,55 @@ func TestExportImportsBackUnchanged(t *testing.T) {
 		t.Errorf("exported FAQ lacks its front matter:\n%s", got)
 	}
 }
+
+func TestFolderImportDoesNotFollowLinksOutOfTheFolder(t *testing.T) {
+	t.Parallel()
+	outside := writeFiles(t, map[string]string{
+		"secret.md":     "# Internal\n\nThe root password is hunter2.\n",
+		"dir/other.md":  "# Other\n\nAlso outside.\n",
+		"dir/nested.md": "# Nested\n\nOutside too.\n",
+	})
+	folder := writeFiles(t, map[string]string{
+		"inside.md":      "# Inside\n\nPublic text.\n",
+		"guides/deep.md": "# Deep\n\nMore public text.\n",
+	})
+	links := map[string]string{
+		"leak.md":        filepath.Join(outside, "secret.md"),              // absolute, out
+		"guides/up.md":   "../../" + filepath.Base(outside) + "/secret.md", // relative, out
+		"alias.md":       "inside.md",                                      // within: followed
+		"guides/back.md": "../inside.md",                                   // within: followed
+		"linked-dir":     filepath.Join(outside, "dir"),                    // a folder out: not descended
+		"dangling.md":    "missing.md",
+	}
+	// The relative link climbs from folder/guides to the temp dirs' common parent.
+	if filepath.Dir(folder) != filepath.Dir(outside) {
+		links["guides/up.md"] = filepath.Join(outside, "secret.md")
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(folder, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := setup(t)
+	sum, err := b.svc.Import(t.Context(), 0, folder, knowledge.ImportOptions{}, nil)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if sum.Added != 4 || sum.Failed != 3 {
+		t.Fatalf("summary %+v; want 4 added (two files, two links within) and 3 links failed", sum)
+	}
+	var failed []string
+	for _, f := range sum.Failures {
+		failed = append(failed, f.Item)
+		if !strings.Contains(f.Reason, "symbolic link") {
+			t.Errorf("failure %+v; want it to name the symbolic link", f)
+		}
+	}
+	slices.Sort(failed)
+	if want := []string{"dangling.md", "guides/up.md", "leak.md"}; !slices.Equal(failed, want) {
+		t.Errorf("failed items %q; want %q", failed, want)
+	}
+	if n := b.count(t, `SELECT count(*) FROM kb_articles WHERE body LIKE '%hunter2%' OR body LIKE '%outside%' OR body LIKE '%Outside%'`); n != 0 {
+		t.Errorf("%d articles hold text from outside the folder", n)
+	}
+}
