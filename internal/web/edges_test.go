@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -274,5 +275,54 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 	r.wantStatus(t, http.StatusOK)
 	if !strings.Contains(string(r.body), `route="GET /livez",status="200"`) {
 		t.Errorf("the metrics listener does not report the API's requests:\n%s", r.body)
+	}
+}
+
+func TestSentAtOutsideTheWindowDoesNotReorder(t *testing.T) {
+	t.Parallel()
+	withSentAt := func(id, text string, at time.Time) string {
+		var b channel.WebhookBody
+		b.Sender.ID, b.Message.ID, b.Message.Text, b.Message.SentAt = "ada", id, text, &at
+		raw, _ := json.Marshal(b)
+		return string(raw)
+	}
+	future := func(d time.Duration) func(time.Time) time.Time {
+		return func(now time.Time) time.Time { return now.Add(d) }
+	}
+	tests := []struct {
+		name        string
+		stampSecond bool                          // sent_at on the second message, else on the first
+		sentAt      func(now time.Time) time.Time // from the stamped message's arrival
+		want        string                        // order of the texts
+	}{
+		{"far future", false, func(time.Time) time.Time { return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) }, "first,second"},
+		{"just past the future edge", false, future(channel.MaxSentAtAhead + time.Second), "first,second"},
+		{"at the future edge", false, future(channel.MaxSentAtAhead), "second,first"},
+		{"far past", true, func(time.Time) time.Time { return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC) }, "first,second"},
+		{"just past the past edge", true, future(-channel.MaxSentAtBehind - time.Second), "first,second"},
+		{"at the past edge", true, future(-channel.MaxSentAtBehind), "second,first"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t)
+			first, second := webhookBody("ada", "m1", "first"), webhookBody("ada", "m2", "second")
+			if !tt.stampSecond {
+				first = withSentAt("m1", "first", tt.sentAt(ts.clock.Now()))
+			}
+			ts.do(t, signed(webhookPath, first)).wantStatus(t, http.StatusAccepted)
+			ts.clock.Advance(time.Minute)
+			if tt.stampSecond {
+				second = withSentAt("m2", "second", tt.sentAt(ts.clock.Now()))
+			}
+			ts.do(t, signed(webhookPath, second)).wantStatus(t, http.StatusAccepted)
+			var order string
+			if err := ts.db.Pool.QueryRow(t.Context(), `SELECT string_agg(body, ',' ORDER BY sort_at, id) FROM messages`).Scan(&order); err != nil {
+				t.Fatal(err)
+			}
+			if order != tt.want {
+				t.Errorf("order %s, want %s", order, tt.want)
+			}
+		})
 	}
 }
