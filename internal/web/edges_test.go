@@ -62,31 +62,40 @@ func TestTrailingDataAfterJSONIsRefused(t *testing.T) {
 // reads the response.
 func rawRequest(t testing.TB, addr, request string, closeWrite bool) response {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
+	r, err := rawSend(addr, request, closeWrite)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return r
+}
+
+// rawSend is rawRequest for any goroutine.
+func rawSend(addr, request string, closeWrite bool) (response, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return response{}, err
 	}
 	defer conn.Close()
 	// A safety net, not synchronisation: a hung server fails the test instead of the run.
 	conn.SetDeadline(time.Now().Add(30 * time.Second)) //nolint:errcheck
 	if _, err := io.WriteString(conn, request); err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	if closeWrite {
 		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
-			t.Fatal(err)
+			return response{}, err
 		}
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		t.Fatalf("read response: %v", err)
+		return response{}, fmt.Errorf("read response: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("read response body: %v", err)
+		return response{}, fmt.Errorf("read response body: %w", err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: body}
+	return response{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
 func TestUnreadableBodiesAre400AndStoreNothing(t *testing.T) {
@@ -324,5 +333,37 @@ func TestSentAtOutsideTheWindowDoesNotReorder(t *testing.T) {
 				t.Errorf("order %s, want %s", order, tt.want)
 			}
 		})
+	}
+}
+
+func TestHalfClosedCompleteRequestsAreAllStored(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	addr := ts.Listener.Addr().String()
+	const n = 20
+	type result struct {
+		r   response
+		err error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			msg := webhookBody(fmt.Sprintf("c%d", i), fmt.Sprintf("m%d", i), "hello")
+			req := "POST " + webhookPath + " HTTP/1.1\r\nHost: baton\r\nContent-Type: application/json\r\n" +
+				channel.SignatureHeader + ": " + channel.Sign(webhookSecret, []byte(msg)) + "\r\n" +
+				fmt.Sprintf("Content-Length: %d\r\n\r\n", len(msg)) + msg
+			r, err := rawSend(addr, req, true)
+			results <- result{r, err}
+		}()
+	}
+	for range n {
+		res := <-results
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		res.r.wantStatus(t, http.StatusAccepted)
+	}
+	if got := ts.count(t, `SELECT count(*) FROM messages`); got != n {
+		t.Errorf("%d of %d half-closed, complete requests stored; want all, each acknowledged", got, n)
 	}
 }

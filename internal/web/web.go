@@ -203,6 +203,14 @@ func (s *Server) wrap(pattern string, access Access, maxBody int64, h HandlerFun
 		sw := &statusWriter{ResponseWriter: w}
 		// The original writer, so the server knows to close the connection after a 413.
 		r.Body = &bodyReader{http.MaxBytesReader(w, r.Body, maxBody)}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A write is carried out even when the client half-closes its connection after
+			// sending it: the server cancels the request's context on reading EOF, which made the
+			// outcome a race (stored, or not, behind the same 500). Finishing it is
+			// deterministic, and a channel's retry of a stored message is answered as a
+			// duplicate. A body that cannot be read still ends the request with 400 or 408.
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
 		ctx, err := s.authorize(r, access)
 		if err == nil {
 			err = h(sw, r.WithContext(ctx))
