@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/web"
+	"github.com/batonhq/baton/knowledge"
 )
 
 func TestTrailingDataAfterJSONIsRefused(t *testing.T) {
@@ -365,5 +367,41 @@ func TestHalfClosedCompleteRequestsAreAllStored(t *testing.T) {
 	}
 	if got := ts.count(t, `SELECT count(*) FROM messages`); got != n {
 		t.Errorf("%d of %d half-closed, complete requests stored; want all, each acknowledged", got, n)
+	}
+}
+
+func TestImportFromAnInternalURLIsRefused(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><body><main><h1>Admin</h1><p>The internal password is hunter2.</p></main></body></html>`)
+	}))
+	t.Cleanup(internal.Close)
+	ts, _ := newKnowledgeServer(t)
+	_, admin := ts.user(t, baton.RoleAdmin)
+	before := ts.count(t, `SELECT count(*) FROM kb_articles`)
+	_, port, _ := net.SplitHostPort(internal.Listener.Addr().String())
+	for _, u := range []string{internal.URL + "/", "http://localhost:" + port + "/", "http://[::ffff:127.0.0.1]:" + port + "/"} {
+		r := ts.do(t, call{method: "POST", path: "/v1/knowledge/imports", token: admin, body: map[string]any{"url": u}})
+		if r.status == http.StatusBadRequest {
+			// Refused up front (the route calls knowledge.CheckURL).
+			r.wantError(t, http.StatusBadRequest, "invalid_request")
+			continue
+		}
+		r.wantStatus(t, http.StatusAccepted)
+		var job knowledge.ImportJob
+		r.decode(t, &job)
+		ts.do(t, call{method: "GET", path: fmt.Sprintf("/v1/knowledge/imports/%d", job.ID), token: admin}).decode(t, &job)
+		if job.Status != knowledge.JobFailed || !strings.Contains(job.Error, "loopback address") || !strings.Contains(job.Error, "not allowed") {
+			t.Errorf("import of %s: job %+v; want failed, naming the loopback address as not allowed", u, job)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the internal server was fetched %d times", n)
+	}
+	if n := ts.count(t, `SELECT count(*) FROM kb_articles`); n != before {
+		t.Errorf("%d articles imported from internal addresses", n-before)
 	}
 }
