@@ -55,7 +55,16 @@ func (s *Service) fetchURL(ctx context.Context, raw string, o ImportOptions) ([]
 		if len(pages) == 0 {
 			return nil, baton.Invalid("sitemap %s lists no pages", u)
 		}
-		return s.fetchPages(ctx, pages, o), nil
+		items := s.fetchPages(ctx, pages, o)
+		// Only refused pages: the import as a whole fails (a job ends failed, not done),
+		// naming the address.
+		var be *BlockedError
+		for _, it := range items {
+			if !errors.As(it.Err, &be) {
+				return items, nil
+			}
+		}
+		return nil, baton.Invalid("every page of sitemap %s was refused: %v", u, be)
 	}
 	if !isHTML(ctype, body) {
 		return nil, baton.Invalid("%s is neither an HTML page nor a sitemap (Content-Type %q)", u, ctype)
@@ -122,9 +131,9 @@ type BlockedError struct {
 }
 
 func (e *BlockedError) Error() string {
-	what := e.Addr.String()
-	if e.Host != what {
-		what = e.Host + " resolves to " + what + ","
+	what := e.Addr.String() + " is"
+	if e.Host != e.Addr.String() {
+		what = e.Host + " resolves to " + e.Addr.String() + ","
 	}
 	return fmt.Sprintf("%s a %s address, which URL imports are not allowed to fetch (an admin can allow the host with BATON_FETCH_ALLOW_HOSTS)", what, e.Reason)
 }
@@ -426,6 +435,8 @@ func (s *Service) fetchPages(ctx context.Context, pages []string, o ImportOption
 			for i := range next {
 				body, ctype, err := s.get(ctx, pages[i])
 				switch {
+				case errors.As(err, new(*BlockedError)):
+					items[i] = Item{Source: pages[i], Err: fmt.Errorf("fetch: %w", err)}
 				case err != nil:
 					items[i] = Item{Source: pages[i], Err: baton.Invalid("fetch: %v", err)}
 				case !isHTML(ctype, body):

@@ -67,9 +67,10 @@ func (n *fakeNet) lookup(ctx context.Context, host string) ([]netip.Addr, error)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.lookups[host]++
-	if host == "rebind.test" {
-		// Public for the first answer, internal ever after: DNS rebinding.
-		if n.lookups[host] == 1 {
+	// DNS rebinding: public for the first answers (one, or two for rebind2.test), internal
+	// ever after.
+	if public := map[string]int{"rebind.test": 1, "rebind2.test": 2}[host]; public > 0 {
+		if n.lookups[host] <= public {
 			return []netip.Addr{rebindAddr}, nil
 		}
 		return []netip.Addr{netip.MustParseAddr("10.0.0.9")}, nil
@@ -119,13 +120,13 @@ func newGuardSite(t testing.TB) *site {
 	})
 	mux.HandleFunc("/rebind-sitemap.xml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
-		fmt.Fprint(w, `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-<url><loc>http://rebind.test/help/shipping</loc></url><url><loc>http://rebind.test/help/returns</loc></url>
-<url><loc>http://10.0.0.5/help/admin</loc></url></urlset>`)
+		fmt.Fprintf(w, `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>http://%[1]s/help/shipping</loc></url><url><loc>http://%[1]s/help/returns</loc></url>
+<url><loc>http://10.0.0.5/help/admin</loc></url></urlset>`, r.Host)
 	})
 	mux.Handle("/", st.Config.Handler)
 	st.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Host == "rebind.test" {
+		if strings.HasPrefix(r.Host, "rebind") {
 			// No kept-alive connection: each page dials (and resolves) afresh.
 			w.Header().Set("Connection", "close")
 		}
@@ -216,24 +217,29 @@ func TestSitemapPagesAreCheckedWhenDialled(t *testing.T) {
 	t.Parallel()
 	st := newGuardSite(t)
 	b := setup(t, st.options)
-	// The sitemap comes from a public address; then the name turns internal for its pages.
-	sum, err := b.svc.Import(t.Context(), 0, "http://rebind.test/rebind-sitemap.xml", knowledge.ImportOptions{}, nil)
+	// The sitemap, and one page of rebind2.test, come from a public address; then the name
+	// turns internal. The entry on another (internal) host is skipped, as every other host's.
+	sum, err := b.svc.Import(t.Context(), 0, "http://rebind2.test/rebind-sitemap.xml", knowledge.ImportOptions{}, nil)
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	if sum.Added != 0 || sum.Failed != 2 {
-		t.Fatalf("summary %+v; want both pages failed (the other host's entry is skipped)", sum)
+	if sum.Added != 1 || sum.Failed != 1 {
+		t.Fatalf("summary %+v; want one page added and the other refused", sum)
 	}
-	for _, f := range sum.Failures {
-		if !strings.Contains(f.Reason, "10.0.0.9") || !strings.Contains(f.Reason, "not allowed") {
-			t.Errorf("failure %+v; want the internal address named and refused", f)
-		}
+	if f := sum.Failures[0]; !strings.Contains(f.Reason, "10.0.0.9") || !strings.Contains(f.Reason, "not allowed") {
+		t.Errorf("failure %+v; want the internal address named and refused", f)
+	}
+
+	// Every page refused: the import fails as a whole, and its job ends failed.
+	_, err = b.svc.Import(t.Context(), 0, "http://rebind.test/rebind-sitemap.xml", knowledge.ImportOptions{}, nil)
+	if !errors.Is(err, baton.ErrInvalid) || !strings.Contains(err.Error(), "10.0.0.9") || !strings.Contains(err.Error(), "not allowed") {
+		t.Errorf("import: %v; want it refused, naming the internal address", err)
 	}
 	if d := st.net.internalDials(); len(d) > 0 {
 		t.Errorf("dialled internal addresses %q", d)
 	}
-	if n := b.count(t, `SELECT count(*) FROM kb_articles`); n != 0 {
-		t.Errorf("stored %d articles", n)
+	if n := b.count(t, `SELECT count(*) FROM kb_articles`); n != 1 {
+		t.Errorf("stored %d articles, want the one public page", n)
 	}
 }
 
