@@ -300,3 +300,32 @@ func TestImportJobOfInternalURLFails(t *testing.T) {
 		t.Errorf("stored %d articles", n)
 	}
 }
+
+// roundTripperFunc is an http.RoundTripper made of a function.
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestCustomTransportsAreCheckedByName(t *testing.T) {
+	t.Parallel()
+	st := newGuardSite(t)
+	var sent atomic.Int64
+	b := setup(t, st.options, func(o *knowledge.Options) {
+		// A transport the guard cannot re-dial: requests are checked before it sends them.
+		o.HTTPClient = &http.Client{Transport: roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			sent.Add(1)
+			return nil, errors.New("not sent in this test")
+		})}
+	})
+	for _, u := range []string{"http://127.0.0.1/", "http://intranet.test/", "http://[::ffff:10.0.0.1]/"} {
+		if _, err := b.svc.Import(t.Context(), 0, u, knowledge.ImportOptions{}, nil); !errors.Is(err, baton.ErrInvalid) || !strings.Contains(err.Error(), "not allowed") {
+			t.Errorf("import %s: %v; want it refused", u, err)
+		}
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("the transport sent %d requests to internal addresses", n)
+	}
+	if _, err := b.svc.Import(t.Context(), 0, st.URL+"/help/shipping", knowledge.ImportOptions{}, nil); err == nil || sent.Load() != 1 {
+		t.Errorf("a public URL did not reach the transport: %v", err)
+	}
+}
