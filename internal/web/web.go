@@ -331,8 +331,8 @@ const statusClientClosed = 499
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := StatusOf(err)
 	if status == http.StatusInternalServerError && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		// The client closed (or half-closed) its connection: not a server fault, and nobody
-		// may be reading. A channel that retries finds the message, or stores it then.
+		// A read whose client went away (writes are finished regardless, see wrap): not a
+		// server fault, and nobody may be reading.
 		status, code, msg = statusClientClosed, "client_closed_request", "the client closed the connection"
 	}
 	if status >= 500 && s.log != nil {
