@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -53,7 +55,16 @@ func (s *Service) fetchURL(ctx context.Context, raw string, o ImportOptions) ([]
 		if len(pages) == 0 {
 			return nil, baton.Invalid("sitemap %s lists no pages", u)
 		}
-		return s.fetchPages(ctx, pages, o), nil
+		items := s.fetchPages(ctx, pages, o)
+		// Only refused pages: the import as a whole fails (a job ends failed, not done),
+		// naming the address.
+		var be *BlockedError
+		for _, it := range items {
+			if !errors.As(it.Err, &be) {
+				return items, nil
+			}
+		}
+		return nil, baton.Invalid("every page of sitemap %s was refused: %v", u, be)
 	}
 	if !isHTML(ctype, body) {
 		return nil, baton.Invalid("%s is neither an HTML page nor a sitemap (Content-Type %q)", u, ctype)
@@ -78,6 +89,12 @@ func (s *Service) get(ctx context.Context, u string) ([]byte, string, error) {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
+			if be := (*BlockedError)(nil); errors.As(err, &be) && ue.URL != req.URL.Redacted() {
+				return nil, "", fmt.Errorf("redirected to %s: %w", ue.URL, be)
+			}
+		}
+		if be := (*BlockedError)(nil); errors.As(err, &be) {
+			return nil, "", be
 		}
 		return nil, "", err
 	}
@@ -90,6 +107,234 @@ func (s *Service) get(ctx context.Context, u string) ([]byte, string, error) {
 		return nil, "", err
 	}
 	return b, resp.Header.Get("Content-Type"), nil
+}
+
+// FetchOptions guard URL imports against server-side request forgery: an import may name any
+// URL, and whatever it fetches is published to customers, so imports must not reach the
+// machine, its network or a cloud metadata service unless an admin allows the host.
+type FetchOptions struct {
+	// AllowHosts lists "host" (any port) or "host:port" entries that may be fetched although
+	// they resolve to internal addresses (BATON_FETCH_ALLOW_HOSTS), e.g. an intranet wiki.
+	AllowHosts []string
+	// LookupIP resolves a host name; nil = net.DefaultResolver.
+	LookupIP func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Dial connects; it is given an IP:port the guard has checked, or an allowed host:port.
+	// nil = a net.Dialer with a 10 s timeout.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// BlockedError is a fetch refused because the address is internal.
+type BlockedError struct {
+	Host   string     // as the URL names it
+	Addr   netip.Addr // what it resolved to
+	Reason string     // e.g. "loopback", "private", "cloud metadata"
+}
+
+func (e *BlockedError) Error() string {
+	what := e.Addr.String() + " is"
+	if e.Host != e.Addr.String() {
+		what = e.Host + " resolves to " + e.Addr.String() + ","
+	}
+	return fmt.Sprintf("%s a %s address, which URL imports are not allowed to fetch (an admin can allow the host with BATON_FETCH_ALLOW_HOSTS)", what, e.Reason)
+}
+
+// fetchGuard resolves and checks every address an import dials.
+type fetchGuard struct {
+	allow  map[string]bool // "host" and "host:port", lower case
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+func newFetchGuard(o FetchOptions) *fetchGuard {
+	g := &fetchGuard{allow: map[string]bool{}, lookup: o.LookupIP, dial: o.Dial}
+	for _, h := range o.AllowHosts {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			// "[::1]:8080" and "[::1]" name the host as SplitHostPort and URL hosts do: "::1".
+			if host, port, err := net.SplitHostPort(h); err == nil {
+				h = net.JoinHostPort(host, port)
+			} else {
+				h = strings.Trim(h, "[]")
+			}
+			g.allow[h] = true
+		}
+	}
+	if g.lookup == nil {
+		g.lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
+	if g.dial == nil {
+		g.dial = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return g
+}
+
+func (g *fetchGuard) allowed(host, port string) bool {
+	host = strings.ToLower(host)
+	return g.allow[host] || g.allow[net.JoinHostPort(host, port)]
+}
+
+// resolve returns a host's addresses, refusing if any of them is internal: a name that mixes
+// public and internal addresses is not one to trust with either.
+func (g *fetchGuard) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		if addrs, err = g.lookup(ctx, host); err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", host, err)
+		}
+		if len(addrs) == 0 {
+			return nil, fmt.Errorf("resolve %s: no addresses", host)
+		}
+	}
+	for _, a := range addrs {
+		if reason := blockedReason(a); reason != "" {
+			return nil, &BlockedError{Host: host, Addr: a, Reason: reason}
+		}
+	}
+	return addrs, nil
+}
+
+// dialContext is the transport's dialer: it dials the very addresses it checked, so neither a
+// redirect, a sitemap entry nor a DNS answer that changes between check and use (rebinding)
+// reaches an internal address.
+func (g *fetchGuard) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if g.allowed(host, port) {
+		return g.dial(ctx, network, addr)
+	}
+	addrs, err := g.resolve(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, a := range addrs {
+		c, err := g.dial(ctx, network, net.JoinHostPort(a.String(), port))
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// Address ranges URL imports never fetch, beyond what netip classifies.
+var blockedPrefixes = []struct {
+	prefix netip.Prefix
+	reason string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), "unspecified"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "shared (CGNAT)"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "reserved"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "reserved"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"}, // and 255.255.255.255
+	{netip.MustParsePrefix("::/96"), "IPv4-compatible"},
+	{netip.MustParsePrefix("fec0::/10"), "site-local"},
+}
+
+var metadataAddrs = map[netip.Addr]bool{
+	netip.MustParseAddr("169.254.169.254"): true, // AWS, GCP, Azure, …
+	netip.MustParseAddr("fd00:ec2::254"):   true, // AWS over IPv6
+	netip.MustParseAddr("100.100.100.200"): true, // Alibaba Cloud
+}
+
+// blockedReason says why an address is internal, or "" for a public one. IPv4-mapped IPv6
+// (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) addresses are judged by their IPv4 address.
+func blockedReason(a netip.Addr) string {
+	a = a.WithZone("").Unmap()
+	if nat64 := netip.MustParsePrefix("64:ff9b::/96"); nat64.Contains(a) {
+		b := a.As16()
+		a = netip.AddrFrom4([4]byte(b[12:]))
+	}
+	switch {
+	case metadataAddrs[a]:
+		return "cloud metadata"
+	case a.IsLoopback():
+		return "loopback"
+	case a.IsUnspecified():
+		return "unspecified"
+	case a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
+		return "link-local"
+	case a.IsPrivate():
+		return "private"
+	case a.IsMulticast():
+		return "multicast"
+	}
+	for _, p := range blockedPrefixes {
+		if p.prefix.Contains(a) {
+			return p.reason
+		}
+	}
+	return ""
+}
+
+// guardClient returns a copy of c whose connections go through the guard. Proxies are not
+// used: the guard would check the proxy's address, and the proxy would reach internal ones.
+func guardClient(c *http.Client, o FetchOptions) *http.Client {
+	g := newFetchGuard(o)
+	out := *c
+	var tr *http.Transport
+	switch t := c.Transport.(type) {
+	case nil:
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	case *http.Transport:
+		tr = t.Clone()
+	default:
+		// A transport we cannot re-dial (a test double, a tracing wrapper): check each request's
+		// host by name before it goes out. Weaker than checking the dialled address.
+		out.Transport = &checkedTransport{base: t, g: g}
+		return &out
+	}
+	tr.Proxy = nil
+	tr.DialContext = g.dialContext
+	tr.DialTLSContext = nil
+	out.Transport = tr
+	return &out
+}
+
+// checkedTransport checks a request's host before a RoundTripper it cannot re-dial sends it.
+type checkedTransport struct {
+	base http.RoundTripper
+	g    *fetchGuard
+}
+
+func (t *checkedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.g.check(r.Context(), r.URL); err != nil {
+		return nil, err
+	}
+	return t.base.RoundTrip(r)
+}
+
+// check refuses a URL whose host resolves to an internal address, unless it is allowed.
+func (g *fetchGuard) check(ctx context.Context, u *url.URL) error {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if g.allowed(u.Hostname(), port) {
+		return nil
+	}
+	_, err := g.resolve(ctx, u.Hostname())
+	return err
+}
+
+// CheckURL refuses, before an import job is queued, a URL that is not http(s) or whose host
+// resolves to an internal address (loopback, private, link-local, cloud metadata, …) and is
+// not in FetchOptions.AllowHosts. The error matches baton.ErrInvalid. A name that does not
+// resolve now is not refused: the job will say so. Every fetch is checked again when it dials.
+func (s *Service) CheckURL(ctx context.Context, raw string) error {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return baton.Invalid("%q is not an http(s) URL", raw)
+	}
+	if be := (*BlockedError)(nil); errors.As(newFetchGuard(s.o.Fetch).check(ctx, u), &be) {
+		return baton.Invalid("cannot fetch %s: %v", u.Redacted(), be)
+	}
+	return nil
 }
 
 func mediaType(ctype string) string {
@@ -190,6 +435,8 @@ func (s *Service) fetchPages(ctx context.Context, pages []string, o ImportOption
 			for i := range next {
 				body, ctype, err := s.get(ctx, pages[i])
 				switch {
+				case errors.As(err, new(*BlockedError)):
+					items[i] = Item{Source: pages[i], Err: fmt.Errorf("fetch: %w", err)}
 				case err != nil:
 					items[i] = Item{Source: pages[i], Err: baton.Invalid("fetch: %v", err)}
 				case !isHTML(ctype, body):

@@ -171,7 +171,7 @@ func TestImportJobs(t *testing.T) {
 	t.Parallel()
 	st := newSite(t)
 	enq := &syncEnqueuer{}
-	b := setup(t, func(o *knowledge.Options) { o.Enqueuer = enq })
+	b := setup(t, st.options, func(o *knowledge.Options) { o.Enqueuer = enq })
 	enq.svc = func() *knowledge.Service { return b.svc }
 	ctx := t.Context()
 	tests := []struct {

@@ -109,7 +109,14 @@ func (s *Service) ReadSource(ctx context.Context, source string, o ImportOptions
 		if o.Format != "" && o.Format != FormatMarkdown {
 			return nil, baton.Invalid("%s is a folder: only the markdown format imports folders", source)
 		}
-		return readMarkdownDir(os.DirFS(source), source)
+		// os.Root, not os.DirFS: DirFS follows symbolic links wherever they point, so a link in
+		// the folder could publish any file the server can read (a key, /etc/passwd) to customers.
+		root, err := os.OpenRoot(source)
+		if err != nil {
+			return nil, baton.Invalid("cannot read %s: %v", source, errors.Unwrap(err))
+		}
+		defer root.Close()
+		return readMarkdownDir(root.FS(), source)
 	}
 	format := o.Format
 	if format == "" {
@@ -183,6 +190,10 @@ func ParseContent(name, format string, data []byte) ([]Item, error) {
 
 // readMarkdownDir reads every Markdown file under a folder; keys are the file paths without
 // extension (unless front matter gives one), so a re-import of the folder updates in place.
+// Symbolic links are followed only within the folder (fsys is an os.Root's, which refuses the
+// rest): a link that leaves it, or points nowhere, is an item failure in the import report
+// rather than a refusal of the whole folder, so one stray link does not block the others.
+// Linked folders are not descended.
 func readMarkdownDir(fsys fs.FS, root string) ([]Item, error) {
 	var items []Item
 	var size int64
@@ -202,6 +213,15 @@ func readMarkdownDir(fsys fs.FS, root string) ([]Item, error) {
 		info, err := d.Info()
 		if err != nil {
 			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if info, err = fs.Stat(fsys, p); err != nil {
+				items = append(items, Item{Source: p, Err: baton.Invalid("a symbolic link that leaves the folder (or points nowhere) is not imported")})
+				return nil
+			}
+			if !info.Mode().IsRegular() {
+				return nil
+			}
 		}
 		if size += info.Size(); size > MaxImportBytes {
 			return baton.Invalid("%s holds more than %d bytes of Markdown", root, MaxImportBytes)

@@ -16,15 +16,21 @@ import (
 	"github.com/batonhq/baton/knowledge"
 )
 
-// site is a local help centre served over HTTP, with a sitemap index, a sitemap and pages.
+// site is a help centre with a sitemap index, a sitemap and pages, served by a local server
+// that the fake network (see fakeNet) makes reachable as the public host help.test.
 type site struct {
 	*httptest.Server
+	URL      string // http://help.test: a public name, not the local server's address
+	net      *fakeNet
 	requests atomic.Int64
 }
 
+// options routes the knowledge base's URL imports through the site's fake network.
+func (s *site) options(o *knowledge.Options) { s.net.install(o) }
+
 func newSite(t testing.TB) *site {
 	t.Helper()
-	s := &site{}
+	s := &site{URL: "http://help.test"}
 	page := func(title, body string) string {
 		return `<!doctype html><html lang="en"><head><title>` + title + ` | Shop Help</title>
 <script>var tracking = "ignore me";</script><style>body{color:red}</style></head>
@@ -70,6 +76,7 @@ func newSite(t testing.TB) *site {
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
+	s.net = newFakeNet(t, s.Server)
 	return s
 }
 
@@ -171,7 +178,7 @@ func TestImportFormats(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t)
+			b := setup(t, st.options)
 			sum, err := b.svc.Import(t.Context(), 0, tt.source, tt.opts, nil)
 			if err != nil {
 				t.Fatalf("import: %v", err)
@@ -297,12 +304,12 @@ func TestBadImportsFailClearlyAndWriteNothing(t *testing.T) {
 		{"huge file", huge, knowledge.ImportOptions{}, "the limit is"},
 		{"folder without markdown", filepath.Join(files, "empty"), knowledge.ImportOptions{}, "no Markdown files"},
 		{"unsupported scheme", "ftp://example.com/kb", knowledge.ImportOptions{}, "only http and https"},
-		{"unreachable url", "http://127.0.0.1:1/help", knowledge.ImportOptions{}, "cannot fetch"},
+		{"unknown host", "http://unknown.test/help", knowledge.ImportOptions{}, "cannot fetch"},
 		{"url not found", st.URL + "/nope", knowledge.ImportOptions{}, "HTTP 404"},
 		{"url not html", st.URL + "/image.png", knowledge.ImportOptions{}, "neither an HTML page nor a sitemap"},
 		{"broken sitemap", st.URL + "/broken.xml", knowledge.ImportOptions{}, "not valid XML"},
 	}
-	b := setup(t)
+	b := setup(t, st.options)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := b.svc.Import(t.Context(), 0, tt.source, tt.opts, nil)
@@ -384,5 +391,57 @@ func TestExportImportsBackUnchanged(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(dir, "kb-"+fmt.Sprint(faq.ID)+".md"))
 	if !strings.Contains(string(got), "kind: faq") || !strings.Contains(string(got), "source_url: https://help.example/safe") {
 		t.Errorf("exported FAQ lacks its front matter:\n%s", got)
+	}
+}
+
+func TestFolderImportDoesNotFollowLinksOutOfTheFolder(t *testing.T) {
+	t.Parallel()
+	outside := writeFiles(t, map[string]string{
+		"secret.md":     "# Internal\n\nThe root password is hunter2.\n",
+		"dir/other.md":  "# Other\n\nAlso outside.\n",
+		"dir/nested.md": "# Nested\n\nOutside too.\n",
+	})
+	folder := writeFiles(t, map[string]string{
+		"inside.md":      "# Inside\n\nPublic text.\n",
+		"guides/deep.md": "# Deep\n\nMore public text.\n",
+	})
+	links := map[string]string{
+		"leak.md":        filepath.Join(outside, "secret.md"),              // absolute, out
+		"guides/up.md":   "../../" + filepath.Base(outside) + "/secret.md", // relative, out
+		"alias.md":       "inside.md",                                      // within: followed
+		"guides/back.md": "../inside.md",                                   // within: followed
+		"linked-dir":     filepath.Join(outside, "dir"),                    // a folder out: not descended
+		"dangling.md":    "missing.md",
+	}
+	// The relative link climbs from folder/guides to the temp dirs' common parent.
+	if filepath.Dir(folder) != filepath.Dir(outside) {
+		links["guides/up.md"] = filepath.Join(outside, "secret.md")
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(folder, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := setup(t)
+	sum, err := b.svc.Import(t.Context(), 0, folder, knowledge.ImportOptions{}, nil)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if sum.Added != 4 || sum.Failed != 3 {
+		t.Fatalf("summary %+v; want 4 added (two files, two links within) and 3 links failed", sum)
+	}
+	var failed []string
+	for _, f := range sum.Failures {
+		failed = append(failed, f.Item)
+		if !strings.Contains(f.Reason, "symbolic link") {
+			t.Errorf("failure %+v; want it to name the symbolic link", f)
+		}
+	}
+	slices.Sort(failed)
+	if want := []string{"dangling.md", "guides/up.md", "leak.md"}; !slices.Equal(failed, want) {
+		t.Errorf("failed items %q; want %q", failed, want)
+	}
+	if n := b.count(t, `SELECT count(*) FROM kb_articles WHERE body LIKE '%hunter2%' OR body LIKE '%outside%' OR body LIKE '%Outside%'`); n != 0 {
+		t.Errorf("%d articles hold text from outside the folder", n)
 	}
 }

@@ -33,12 +33,15 @@ type Options struct {
 	// Enqueuer, when set, runs embedding, imports and model builds as background tasks;
 	// otherwise they run inline.
 	Enqueuer Enqueuer
-	// HTTPClient fetches URL imports; nil = a client with a 20 s timeout.
+	// HTTPClient fetches URL imports; nil = a client with a 20 s timeout. New replaces its
+	// transport's dialer with the Fetch guard, so imports never reach internal addresses.
 	HTTPClient *http.Client
-	Prompts    *prompts.Set // nil = prompts.Default()
-	Clock      baton.Clock  // nil = the system clock
-	Log        *slog.Logger // nil = discard
-	Chunking   ChunkOptions
+	// Fetch guards URL imports: which internal hosts are allowed, and the resolver and dialer.
+	Fetch    FetchOptions
+	Prompts  *prompts.Set // nil = prompts.Default()
+	Clock    baton.Clock  // nil = the system clock
+	Log      *slog.Logger // nil = discard
+	Chunking ChunkOptions
 	// MinConfidence is the answer threshold (default DefaultMinConfidence).
 	MinConfidence float64
 	// Candidates is how many chunks each retriever returns before fusion (default 40).
@@ -73,6 +76,7 @@ func New(store Store, o Options) *Service {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 20 * time.Second}
 	}
+	o.HTTPClient = guardClient(o.HTTPClient, o.Fetch)
 	if o.MinConfidence <= 0 {
 		o.MinConfidence = DefaultMinConfidence
 	}

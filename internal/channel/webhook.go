@@ -28,6 +28,25 @@ type Webhook struct {
 	Secrets     []string // current first, then the previous one during rotation
 	OutboundURL string
 	Client      *http.Client
+	Clock       baton.Clock // judges sent_at against arrival; nil = the system clock
+}
+
+// The window around arrival in which a provider's sent_at orders messages. Outside it (a
+// wrong clock, a made-up year) the message is ordered by arrival instead: refusing it with 400
+// would make a channel retry, and fail, forever, losing the message; a retry days later (after
+// an outage) still lands in order of arrival, next to where it belongs.
+const (
+	MaxSentAtAhead  = 5 * time.Minute
+	MaxSentAtBehind = 7 * 24 * time.Hour
+)
+
+// OrderingTime returns sentAt if it lies within the window around received, else nil: the
+// message is then ordered by its arrival.
+func OrderingTime(sentAt *time.Time, received time.Time) *time.Time {
+	if sentAt == nil || sentAt.After(received.Add(MaxSentAtAhead)) || sentAt.Before(received.Add(-MaxSentAtBehind)) {
+		return nil
+	}
+	return sentAt
 }
 
 // Name implements Adapter.
@@ -89,7 +108,20 @@ func (w *Webhook) Parse(h http.Header, body []byte) (baton.Inbound, error) {
 	if !Verify(w.Secrets, body, h.Get(SignatureHeader)) {
 		return baton.Inbound{}, baton.Errorf(baton.ErrUnauthorized, "invalid_signature", "missing or invalid %s", SignatureHeader)
 	}
-	return DecodeWebhook(body)
+	in, err := DecodeWebhook(body)
+	if err != nil {
+		return in, err
+	}
+	var now time.Time
+	if w.Clock != nil {
+		now = w.Clock.Now()
+	} else {
+		now = time.Now()
+	}
+	// The store orders by SentAt when it is set, so an out-of-window one is dropped here.
+	// (Keeping it stored while ordering by arrival needs a separate field on baton.Inbound.)
+	in.SentAt = OrderingTime(in.SentAt, now)
+	return in, nil
 }
 
 // DecodeWebhook validates and normalises a webhook body.
@@ -103,7 +135,8 @@ func DecodeWebhook(body []byte) (baton.Inbound, error) {
 	if err := dec.Decode(&b); err != nil {
 		return baton.Inbound{}, baton.Invalid("invalid JSON: %s", jsonProblem(err))
 	}
-	if dec.More() {
+	// Only whitespace may follow (dec.More is false before a stray ']' or '}').
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return baton.Inbound{}, baton.Invalid("invalid JSON: trailing data after the object")
 	}
 	in := baton.Inbound{

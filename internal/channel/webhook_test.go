@@ -135,3 +135,67 @@ func FuzzDecodeWebhook(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeWebhookRefusesTrailingData(t *testing.T) {
+	t.Parallel()
+	const valid = `{"sender":{"id":"c"},"message":{"id":"m","text":"hi"}}`
+	tests := []struct {
+		name, body string
+		ok         bool
+	}{
+		{name: "nothing after", body: valid, ok: true},
+		{name: "whitespace after", body: valid + " \n\t\r\n", ok: true},
+		{name: "closing bracket", body: valid + "]"},
+		{name: "closing brace", body: valid + "}"},
+		{name: "bracket after whitespace", body: valid + "\n]"},
+		{name: "second object", body: valid + valid},
+		{name: "comma", body: valid + ","},
+		{name: "word", body: valid + " x"},
+		{name: "number", body: valid + " 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := DecodeWebhook([]byte(tt.body))
+			if tt.ok && err != nil {
+				t.Fatalf("DecodeWebhook(%q) = %v; want it accepted", tt.body, err)
+			}
+			if !tt.ok && (!errors.Is(err, baton.ErrInvalid) || !strings.Contains(err.Error(), "trailing data")) {
+				t.Fatalf("DecodeWebhook(%q) = %v; want a trailing-data error", tt.body, err)
+			}
+		})
+	}
+}
+
+func TestSentAtOrdersOnlyNearArrival(t *testing.T) {
+	t.Parallel()
+	received := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		sentAt  time.Time
+		ordered bool // kept for ordering; else ordered by arrival
+	}{
+		{name: "at arrival", sentAt: received, ordered: true},
+		{name: "a second earlier", sentAt: received.Add(-time.Second), ordered: true},
+		{name: "at the future edge", sentAt: received.Add(MaxSentAtAhead), ordered: true},
+		{name: "just past the future edge", sentAt: received.Add(MaxSentAtAhead + time.Nanosecond)},
+		{name: "at the past edge", sentAt: received.Add(-MaxSentAtBehind), ordered: true},
+		{name: "just past the past edge", sentAt: received.Add(-MaxSentAtBehind - time.Nanosecond)},
+		{name: "year 9999", sentAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{name: "year 1", sentAt: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	w := &Webhook{Secrets: []string{"s"}, Clock: baton.NewManualClock(received)}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := []byte(`{"sender":{"id":"c"},"message":{"id":"m","text":"hi","sent_at":"` + tt.sentAt.Format(time.RFC3339Nano) + `"}}`)
+			in, err := w.Parse(http.Header{SignatureHeader: {Sign("s", body)}}, body)
+			if err != nil {
+				t.Fatalf("parse: %v; an odd sent_at must not refuse the message (the channel would retry it forever)", err)
+			}
+			if got := in.SentAt != nil && in.SentAt.Equal(tt.sentAt); got != tt.ordered {
+				t.Errorf("sent_at %s kept for ordering = %v; want %v", tt.sentAt, got, tt.ordered)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -41,6 +42,9 @@ type Config struct {
 	EmbeddingDim      int
 	LLMTimeout        time.Duration
 	ShutdownGrace     time.Duration
+	FetchAllowHosts   []string
+	MetricsToken      string
+	MetricsAddr       string
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -77,6 +81,9 @@ func (c *Config) fields() []field {
 		{"BATON_EMBEDDING_DIM", "embedding-dim", "embedding dimension, 1..2000 (pgvector HNSW limit)", "384", "", &c.EmbeddingDim},
 		{"BATON_LLM_TIMEOUT", "llm-timeout", "deadline of one LLM call", "20s", "", &c.LLMTimeout},
 		{"BATON_SHUTDOWN_GRACE", "shutdown-grace", "how long SIGTERM waits for in-flight work", "15s", "", &c.ShutdownGrace},
+		{"BATON_FETCH_ALLOW_HOSTS", "fetch-allow-hosts", "comma-separated host or host:port list that knowledge URL imports may fetch although it resolves to an internal address (loopback, private, link-local, cloud metadata), e.g. wiki.internal,10.0.0.5:8080; every other internal address is refused", "", "", &c.FetchAllowHosts},
+		{"BATON_METRICS_TOKEN", "metrics-token", "bearer token GET /metrics requires; unset = /metrics answers anyone who reaches it", "", "all", &c.MetricsToken},
+		{"BATON_METRICS_ADDR", "metrics-addr", "serve /metrics on this host:port (e.g. a private interface) instead of BATON_HTTP_ADDR", "", "", &c.MetricsAddr},
 	}
 }
 
@@ -128,6 +135,13 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 				errs = append(errs, fmt.Errorf("%s: %q is not a duration (e.g. 2s, 500ms, 24h)", f.env, v))
 			}
 			*p = d
+		case *[]string:
+			*p = nil
+			for item := range strings.SplitSeq(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					*p = append(*p, item)
+				}
+			}
 		}
 	}
 	if len(errs) == 0 {
@@ -203,7 +217,43 @@ func (c *Config) Validate() error {
 	if c.ShutdownGrace <= 0 {
 		bad("BATON_SHUTDOWN_GRACE", "must be positive")
 	}
+	for _, h := range c.FetchAllowHosts {
+		if err := checkHostPort(h); err != nil {
+			bad("BATON_FETCH_ALLOW_HOSTS", "%q: %v", h, err)
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("BATON_METRICS_ADDR", "want host:port, got %q", c.MetricsAddr)
+		} else if c.MetricsAddr == c.HTTPAddr {
+			bad("BATON_METRICS_ADDR", "must differ from BATON_HTTP_ADDR (unset it to serve /metrics there)")
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// checkHostPort accepts "host" or "host:port" (IPv6 in brackets with a port), as URLs name them.
+func checkHostPort(s string) error {
+	if strings.ContainsAny(s, "/@ ") {
+		return errors.New("want a host or host:port, not a URL")
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		// No port: a name, an IPv4 address or a bracketed IPv6 one.
+		host, port = strings.Trim(s, "[]"), ""
+		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+			return errors.New("want a host or host:port")
+		}
+	}
+	if host == "" {
+		return errors.New("the host is empty")
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not 1..65535", port)
+		}
+	}
+	return nil
 }
 
 // ParseLevel maps a BATON_LOG_LEVEL value to a slog level.
@@ -227,6 +277,8 @@ func (c *Config) LogValue() slog.Value {
 			v = strconv.Itoa(*p)
 		case *time.Duration:
 			v = p.String()
+		case *[]string:
+			v = strings.Join(*p, ",")
 		}
 		switch f.secret {
 		case "all":

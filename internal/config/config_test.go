@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,12 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"embedding dim not a number", "BATON_EMBEDDING_DIM", "big"},
 		{"concurrency", "BATON_CONCURRENCY", "0"},
 		{"lease ttl", "BATON_LEASE_TTL", "10ms"},
+		{"fetch allow hosts: a URL", "BATON_FETCH_ALLOW_HOSTS", "http://wiki.internal"},
+		{"fetch allow hosts: a bad port", "BATON_FETCH_ALLOW_HOSTS", "wiki.internal,10.0.0.5:http"},
+		{"fetch allow hosts: port out of range", "BATON_FETCH_ALLOW_HOSTS", "10.0.0.5:70000"},
+		{"fetch allow hosts: no host", "BATON_FETCH_ALLOW_HOSTS", ":8080"},
+		{"metrics addr without a port", "BATON_METRICS_ADDR", "127.0.0.1"},
+		{"metrics addr equal to the http addr", "BATON_METRICS_ADDR", "127.0.0.1:8080"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,5 +110,37 @@ func TestLogValueRedactsSecrets(t *testing.T) {
 	}
 	if !strings.Contains(out, "db:5432") {
 		t.Errorf("log line lost the non-secret parts: %s", out)
+	}
+}
+
+func TestFetchAllowHostsAndMetricsSettings(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{
+		"BATON_FETCH_ALLOW_HOSTS": " wiki.internal, 10.0.0.5:8080,,[::1]:9000, fd00::7 ",
+		"BATON_METRICS_TOKEN":     "metrics-very-secret",
+		"BATON_METRICS_ADDR":      "127.0.0.1:9090",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"wiki.internal", "10.0.0.5:8080", "[::1]:9000", "fd00::7"}; !slices.Equal(c.FetchAllowHosts, want) {
+		t.Errorf("FetchAllowHosts = %q, want %q", c.FetchAllowHosts, want)
+	}
+	if c.MetricsToken != "metrics-very-secret" || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("metrics settings %q %q", c.MetricsToken, c.MetricsAddr)
+	}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
+	if out := b.String(); strings.Contains(out, "metrics-very-secret") || !strings.Contains(out, "wiki.internal,10.0.0.5:8080") {
+		t.Errorf("log line leaks the metrics token or loses the allow list: %s", out)
+	}
+	d, err := load(t, nil)
+	if err != nil || d.FetchAllowHosts != nil || d.MetricsToken != "" || d.MetricsAddr != "" {
+		t.Errorf("defaults: %+v, %v; want no allowed hosts and /metrics on the HTTP address", d, err)
+	}
+	for _, name := range []string{"BATON_FETCH_ALLOW_HOSTS", "BATON_METRICS_TOKEN", "BATON_METRICS_ADDR"} {
+		if !strings.Contains(Usage(), name) {
+			t.Errorf("usage does not document %s", name)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
 	"strings"
@@ -128,4 +129,18 @@ func TeamVisible(r *http.Request, team *int64, what string) error {
 		return baton.Errorf(baton.ErrNotFound, "not_found", "%s not found", what)
 	}
 	return nil
+}
+
+// checkMetricsToken requires the metrics bearer token. The token is not a user's: a scraper
+// gets read access to metrics only. Hashes are compared so the time taken says nothing about
+// the token's length.
+func (s *Server) checkMetricsToken(r *http.Request) error {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
+		got, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(s.metricsKey))
+		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+			return nil
+		}
+	}
+	return baton.Errorf(baton.ErrUnauthorized, "unauthorized", "metrics require the metrics bearer token")
 }

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -57,6 +59,7 @@ type Server struct {
 	db, redis  Pinger
 	registry   *prometheus.Registry
 	requests   *prometheus.HistogramVec
+	metricsKey string // bearer token /metrics requires; "" = none
 }
 
 // Options configure a Server.
@@ -68,6 +71,11 @@ type Options struct {
 	DB         Pinger // /readyz fails without it
 	Redis      Pinger // /readyz reports it but stays ready: ingest keeps accepting when Redis is down
 	Registry   *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics requires (BATON_METRICS_TOKEN).
+	MetricsToken string
+	// MetricsElsewhere leaves /metrics off this server's routes: the app serves
+	// MetricsHandler on its own listener instead (BATON_METRICS_ADDR).
+	MetricsElsewhere bool
 }
 
 // New builds a server with the health, metrics and auth routes registered.
@@ -78,7 +86,7 @@ func New(o Options) *Server {
 	s := &Server{
 		mux: http.NewServeMux(), log: o.Log, auth: o.Auth,
 		secure:     strings.HasPrefix(o.PublicURL, "https://"),
-		sessionTTL: o.SessionTTL, db: o.DB, redis: o.Redis, registry: o.Registry,
+		sessionTTL: o.SessionTTL, db: o.DB, redis: o.Redis, registry: o.Registry, metricsKey: o.MetricsToken,
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "baton_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
@@ -90,8 +98,10 @@ func New(o Options) *Server {
 	o.Registry.MustRegister(s.requests)
 	s.Handle("GET /livez", Public, 0, s.livez)
 	s.Handle("GET /readyz", Public, 0, s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
-	s.routes = append(s.routes, "GET /metrics")
+	if !o.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.MetricsHandler())
+		s.routes = append(s.routes, "GET /metrics")
+	}
 	s.Handle("POST /v1/auth/session", Public, 4<<10, s.createSession)
 	s.Handle("DELETE /v1/auth/session", Agent, 0, s.deleteSession)
 	s.Handle("GET /v1/auth/me", Agent, 0, s.me)
@@ -100,6 +110,22 @@ func New(o Options) *Server {
 
 // Registry is where features register their Prometheus metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// MetricsHandler serves the registry in the Prometheus text format, behind the metrics token
+// when one is set. New mounts it at GET /metrics unless Options.MetricsElsewhere.
+func (s *Server) MetricsHandler() http.Handler {
+	h := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	if s.metricsKey == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.checkMetricsToken(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // Handle registers h for pattern ("METHOD /path") behind the access check, with a request body
 // limit (0 = 1 MiB).
@@ -176,7 +202,15 @@ func (s *Server) wrap(pattern string, access Access, maxBody int64, h HandlerFun
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		// The original writer, so the server knows to close the connection after a 413.
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = &bodyReader{http.MaxBytesReader(w, r.Body, maxBody)}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A write is carried out even when the client half-closes its connection after
+			// sending it: the server cancels the request's context on reading EOF, which made the
+			// outcome a race (stored, or not, behind the same 500). Finishing it is
+			// deterministic, and a channel's retry of a stored message is answered as a
+			// duplicate. A body that cannot be read still ends the request with 400 or 408.
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
 		ctx, err := s.authorize(r, access)
 		if err == nil {
 			err = h(sw, r.WithContext(ctx))
@@ -205,11 +239,53 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
+// bodyReader marks errors reading a request body (a malformed chunk, a body cut short, a read
+// timeout) as the client's, so they answer 400 or 408 rather than 500.
+type bodyReader struct{ io.ReadCloser }
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var maxErr *http.MaxBytesError
+	if err != nil && err != io.EOF && !errors.As(err, &maxErr) {
+		err = &BodyError{Err: err}
+	}
+	return n, err
+}
+
+// BodyError is a failure to read the request body: the client sent a malformed or short one,
+// or was too slow.
+type BodyError struct{ Err error }
+
+func (e *BodyError) Error() string { return "read request body: " + e.Err.Error() }
+func (e *BodyError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long clients are asked to wait after a 503.
+const RetryAfter = 5 * time.Second
+
+// unavailable reports whether err means the database (or another dependency) cannot be
+// reached right now: worth a retry, not a 500. Connection errors are recognised here because
+// the store passes pgx's errors through.
+func unavailable(err error) bool {
+	var connErr *pgconn.ConnectError
+	var opErr *net.OpError
+	return errors.Is(err, baton.ErrUnavailable) || errors.As(err, &connErr) ||
+		errors.Is(err, context.DeadlineExceeded) || // e.g. waiting for a pool connection
+		(errors.As(err, &opErr) && opErr.Op == "dial")
+}
+
 // StatusOf maps an error to its HTTP status and client-safe code and message.
 func StatusOf(err error) (int, string, string) {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
 		return http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body exceeds %d bytes", maxErr.Limit)
+	}
+	var bodyErr *BodyError
+	if errors.As(err, &bodyErr) {
+		var ne net.Error
+		if errors.As(bodyErr.Err, &ne) && ne.Timeout() {
+			return http.StatusRequestTimeout, "request_timeout", "timed out reading the request body"
+		}
+		return http.StatusBadRequest, "invalid_body", "cannot read the request body: " + bodyErr.Err.Error()
 	}
 	var be *baton.Error
 	code, msg := "", ""
@@ -230,8 +306,12 @@ func StatusOf(err error) (int, string, string) {
 		status = http.StatusForbidden
 	case errors.Is(err, baton.ErrTooLarge):
 		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, baton.ErrUnavailable):
+	case unavailable(err):
 		status = http.StatusServiceUnavailable
+	}
+	if status == http.StatusServiceUnavailable && be == nil {
+		// Not a message for clients (it names hosts); say what to do instead.
+		code, msg = "unavailable", fmt.Sprintf("temporarily unavailable; retry in %d seconds", int(RetryAfter.Seconds()))
 	}
 	if code == "" {
 		code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
@@ -245,35 +325,62 @@ func StatusOf(err error) (int, string, string) {
 	return status, code, msg
 }
 
+// statusClientClosed is nginx's status for a request whose client went away first.
+const statusClientClosed = 499
+
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := StatusOf(err)
+	if status == http.StatusInternalServerError && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// A read whose client went away (writes are finished regardless, see wrap): not a
+		// server fault, and nobody may be reading.
+		status, code, msg = statusClientClosed, "client_closed_request", "the client closed the connection"
+	}
 	if status >= 500 && s.log != nil {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="baton"`)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter.Seconds())))
+	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message = code, msg
 	WriteJSON(w, status, body) //nolint:errcheck
 }
 
-// DecodeJSON reads a JSON body into v, rejecting unknown fields and trailing data.
+// DecodeJSON reads a JSON body into v, rejecting unknown fields and trailing data. Errors
+// reading the body itself (too large, malformed chunks, cut short, too slow) are returned as
+// they are, for StatusOf.
 func DecodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return err
+		if readErr := bodyReadError(err); readErr != nil {
+			return readErr
 		}
 		if errors.Is(err, io.EOF) {
 			return baton.Invalid("request body is empty")
 		}
 		return baton.Invalid("invalid JSON body: %v", err)
 	}
-	if dec.More() {
-		return baton.Invalid("invalid JSON body: trailing data")
+	// Only the end of the body may follow. (dec.More is false before a stray ']' or '}', so
+	// it let `{...}]` through.)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if readErr := bodyReadError(err); readErr != nil {
+			return readErr
+		}
+		return baton.Invalid("invalid JSON body: trailing data after the JSON value")
+	}
+	return nil
+}
+
+// bodyReadError returns err if it is a failure to read the body rather than bad JSON.
+func bodyReadError(err error) error {
+	var maxErr *http.MaxBytesError
+	var bodyErr *BodyError
+	if errors.As(err, &maxErr) || errors.As(err, &bodyErr) {
+		return err
 	}
 	return nil
 }
