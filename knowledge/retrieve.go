@@ -277,12 +277,21 @@ func confidence(query string, hits []Hit, vectors bool) float64 {
 	if len(q) == 0 {
 		return 0
 	}
-	doc := newVocab(EmbedText(h.Title, h.HeadingPath, h.Text))
-	found := 0.0
-	for _, t := range q {
-		found += doc.match(t)
+	// The answer may be quoted from any of the first hits (see ExtractFrom): the best covered
+	// one counts, a lower-ranked one at a discount.
+	coverage := 0.0
+	for i, c := range hits[:min(len(hits), coverageHits)] {
+		doc := newVocab(EmbedText(c.Title, c.HeadingPath, c.Text))
+		found := 0.0
+		for _, t := range q {
+			found += doc.match(t)
+		}
+		f := 1.0
+		if i > 0 {
+			f = lowerHitCoverage
+		}
+		coverage = max(coverage, f*found/float64(len(q)))
 	}
-	coverage := found / float64(len(q))
 	sim := 0.0
 	if h.Vector != nil {
 		sim = clamp01((h.Vector.Score - 0.15) / 0.45)
@@ -300,6 +309,13 @@ func confidence(query string, hits []Hit, vectors bool) float64 {
 	}
 	return round3(clamp01(confCoverage*coverage + confSimilarity*max(sim, coverage) + confAgreement*agree))
 }
+
+// coverageHits is how many hits confidence's coverage looks at, lowerHitCoverage what a hit
+// below the first counts.
+const (
+	coverageHits     = 3
+	lowerHitCoverage = 0.9
+)
 
 // Weights of confidence's signals (they sum to 1).
 const (

@@ -1,10 +1,12 @@
 package knowledge
 
 import (
-	txt "github.com/batonhq/baton/text"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	txt "github.com/batonhq/baton/text"
 )
 
 // terms returns the stemmed content words of text: what two texts must share to be about the
@@ -158,7 +160,12 @@ const typoWeight = 0.7
 func newVocab(text string) vocab {
 	v := vocab{stems: map[string]bool{}}
 	seen := map[string]bool{}
-	for _, w := range txt.Words(text) {
+	words := txt.Words(text)
+	// "pick-up" is also "pickup", "e-mail" also "email".
+	for _, m := range hyphenated.FindAllString(text, -1) {
+		words = append(words, strings.ToLower(strings.ReplaceAll(m, "-", "")))
+	}
+	for _, w := range words {
 		v.stems[txt.Stem(w)] = true
 		if len(w) >= typoMinLen-1 && !seen[w] {
 			seen[w] = true
@@ -167,6 +174,8 @@ func newVocab(text string) vocab {
 	}
 	return v
 }
+
+var hyphenated = regexp.MustCompile(`\pL+-\pL+`)
 
 // match says how well t occurs in v: 1 exactly (same stem), typoWeight one edit away (a word
 // of at least typoMinLen letters), else 0.
