@@ -38,13 +38,46 @@ var (
 	askPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
 	askSteps      = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
 
-	hasDuration = regexp.MustCompile(`(?i)\b\d+([.,]\d+)?\s*([–-]|to)?\s*\d*\s*(working |business |calendar )?(days?|hours?|h|weeks?|months?|years?|minutes?|min)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](working |business )?(days?|hours?|weeks?|months?|years?|minutes?)\b|\b(next|same) (working |business )?day\b|\b(year|month|day)-long\b|\b(two|three|one)-year\b`)
-	hasMoney    = regexp.MustCompile(`(?i)[€$£¥]\s?\d|\d\s?(€|eur|euros?|usd|dollars?|gbp|pounds?|chf)\b|\bfree\b|\bno (extra )?(charge|cost|fee)\b|\bat your cost\b|\bcharged?\b|\bcosts?\b`)
-	hasTime     = regexp.MustCompile(`(?i)\b\d{1,2}([:.]\d{2})?\s?(am|pm|h|o'clock)\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?|working day|business day|midnight|noon|today|tomorrow)\b|\b(when|once|after|before|until|as soon as|within)\b`)
-	hasRule     = regexp.MustCompile(`(?i)\b(you can|you may|we accept|we ship|we deliver|we offer|we take|is free|are free|can be|we can|you are able|is possible|is allowed|are allowed|you need to|you must|have to)\b`)
-	hasNegation = regexp.MustCompile(`(?i)\b(cannot|can't|can ?not|not|don't|do not|doesn't|isn't|aren't|won't|never|no longer|except|excluding|only)\b|\bcan’t\b`)
+	// Run on lower-cased text: case-insensitive matching is several times slower.
+	hasDuration = regexp.MustCompile(`\d+([.,]\d+)?\s*([–-]|to)?\s*\d*\s*(working |business |calendar )?(days?|hours?|h|weeks?|months?|years?|minutes?|min)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](working |business )?(days?|hours?|weeks?|months?|years?|minutes?)\b|\b(next|same) (working |business )?day\b|\b(two|three|one)-year\b`)
+	hasMoney    = regexp.MustCompile(`[€$£¥]\s?\d|\d\s?(€|eur|euros?|usd|dollars?|gbp|pounds?|chf)\b`)
+	hasClock    = regexp.MustCompile(`\d{1,2}([:.]\d{2})?\s?(am|pm|h|o'clock)\b`)
 	anaphora    = regexp.MustCompile(`^(It|Its|It's|This|That|They|These|Those|Then|There|So|Also|Otherwise)\b`)
 )
+
+// Word-level evidence, checked on a unit's words joined by single spaces.
+var (
+	rulePhrases = []string{" you can ", " you may ", " we accept ", " we ship ", " we deliver ", " we offer ",
+		" we take ", " is free ", " are free ", " can be ", " we can ", " you are able ", " is possible ",
+		" is allowed ", " are allowed ", " you need to ", " you must ", " have to "}
+	moneyPhrases = []string{" free ", " no charge ", " no extra charge ", " no cost ", " no fee ", " at your cost ",
+		" charge ", " charged ", " cost ", " costs "}
+	negations = txt.SetOf("cannot", "cant", "not", "dont", "doesnt", "isnt", "arent", "wont", "never",
+		"except", "excluding", "only")
+	timeWords = txt.SetOf("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+		"weekday", "weekdays", "weekend", "weekends", "midnight", "noon", "today", "tomorrow", "when",
+		"once", "after", "before", "until", "within")
+)
+
+const digits = "0123456789"
+
+// durationUnits are the words a duration ends with; the regular expression runs only on a
+// unit that has one.
+var durationUnits = txt.SetOf("day", "days", "hour", "hours", "h", "week", "weeks", "month", "months",
+	"year", "years", "minute", "minutes", "min")
+
+func mentionsDuration(words []string, lower string) bool {
+	return slices.ContainsFunc(words, func(w string) bool { return durationUnits[w] }) && hasDuration.MatchString(lower)
+}
+
+func containsAny(s string, phrases []string) bool {
+	for _, p := range phrases {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // questionCues returns the kinds of fact a question asks for.
 func questionCues(question string) [numCues]bool {
@@ -78,28 +111,49 @@ type unit struct {
 	lead  bool // ends with ":": introduces what follows
 	step  bool // an instruction (imperative or a list item)
 
+	words  string        // its words, lower-cased, between single spaces
+	has    [numCues]bool // states the kind of fact (for the question's cues only)
+	isRule bool          // states a rule without exception ("you can…")
+	isExc  bool          // states an exception or a negative rule
+
 	match []float64 // per question term: 1 exact, typoWeight misspelt, 0
 	head  []float64 // per question term: its match in the unit's heading or title, discounted
 	score float64
 }
 
-func (u unit) rule() bool      { return hasRule.MatchString(u.text) && !hasNegation.MatchString(u.text) }
-func (u unit) exception() bool { return hasNegation.MatchString(u.text) }
+func (u unit) rule() bool      { return u.isRule }
+func (u unit) exception() bool { return u.isExc }
 
-func (u unit) satisfies(c cue) bool {
-	switch c {
-	case cueDuration:
-		return hasDuration.MatchString(u.text)
-	case cueMoney:
-		return hasMoney.MatchString(u.text)
-	case cueTime:
-		return hasTime.MatchString(u.text) || hasDuration.MatchString(u.text)
-	case cuePermission:
-		return hasRule.MatchString(u.text)
-	case cueSteps:
-		return u.step
+func (u unit) satisfies(c cue) bool { return u.has[c] }
+
+// classify finds, once, which kinds of fact the unit states, for the cues the question has.
+func (u *unit) classify(cues [numCues]bool) {
+	words := txt.Words(u.text)
+	u.words = " " + strings.Join(words, " ") + " "
+	lower := strings.ToLower(u.text)
+	for c := range numCues {
+		if !cues[c] {
+			continue
+		}
+		switch cue(c) {
+		case cueDuration:
+			u.has[c] = mentionsDuration(words, lower)
+		case cueMoney:
+			u.has[c] = strings.ContainsAny(lower, digits) && hasMoney.MatchString(lower) || containsAny(u.words, moneyPhrases)
+		case cueTime:
+			u.has[c] = strings.ContainsAny(lower, digits) && hasClock.MatchString(lower) || mentionsDuration(words, lower) ||
+				slices.ContainsFunc(words, func(w string) bool { return timeWords[w] }) ||
+				strings.Contains(u.words, " working day ") || strings.Contains(u.words, " as soon as ")
+		case cuePermission:
+			u.has[c] = containsAny(u.words, rulePhrases)
+		case cueSteps:
+			u.has[c] = u.step
+		}
 	}
-	return false
+	if cues[cuePermission] {
+		u.isExc = slices.ContainsFunc(words, func(w string) bool { return negations[w] })
+		u.isRule = !u.isExc && u.has[cuePermission]
+	}
 }
 
 // candidate is a chunk extraction may quote: a retrieved hit or a neighbour of one.
@@ -224,6 +278,7 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 	}
 	df := make([]int, len(q))
 	for i := range units {
+		units[i].classify(cues)
 		v := newVocab(units[i].text)
 		units[i].match = make([]float64, len(q))
 		for j, t := range q {
@@ -590,7 +645,10 @@ func chunkUnits(md string, listID *int) []unit {
 			out[len(out)-1].text += " " + mdInline(line)
 		default:
 			inList = false
-			para = append(para, mdHeading.ReplaceAllString(line, ""))
+			if strings.HasPrefix(line, "#") {
+				line = mdHeading.ReplaceAllString(line, "")
+			}
+			para = append(para, line)
 		}
 	}
 	flush()
@@ -610,8 +668,12 @@ func newUnit(s string, list int, item bool) unit {
 
 // mdInline strips inline Markdown: links keep their text and address, emphasis its text.
 func mdInline(s string) string {
-	s = mdLink.ReplaceAllString(s, "$1 ($2)")
-	s = mdEmphasis.ReplaceAllString(s, "$2")
+	if strings.Contains(s, "](") {
+		s = mdLink.ReplaceAllString(s, "$1 ($2)")
+	}
+	if strings.Contains(s, "**") || strings.Contains(s, "__") {
+		s = mdEmphasis.ReplaceAllString(s, "$2")
+	}
 	return s
 }
 

@@ -121,6 +121,9 @@ var fillerWords = txt.SetOf(
 	"cant", "cannot", "wont", "isnt", "arent", "wasnt", "havent", "still", "now", "again",
 	"already", "ever", "even", "possible", "able", "happen", "happens", "going", "go",
 	"said", "say", "says", "get", "guess", "think", "well", "oh", "um", "hmm", "lol", "pretty",
+	"sorry", "bother", "bothering", "usually", "normally", "generally", "typically", "exactly",
+	"much", "many", "lots", "good", "great", "nice", "awesome", "hope", "hoping", "let", "asap",
+	"wanna", "gonna", "appreciate", "appreciated", "anyway", "btw", "hopefully",
 )
 
 // qterm is a content word of a question: the word as typed and its stem.
@@ -162,8 +165,10 @@ func newVocab(text string) vocab {
 	seen := map[string]bool{}
 	words := txt.Words(text)
 	// "pick-up" is also "pickup", "e-mail" also "email".
-	for _, m := range hyphenated.FindAllString(text, -1) {
-		words = append(words, strings.ToLower(strings.ReplaceAll(m, "-", "")))
+	if strings.Contains(text, "-") {
+		for _, m := range hyphenated.FindAllString(text, -1) {
+			words = append(words, strings.ToLower(strings.ReplaceAll(m, "-", "")))
+		}
 	}
 	for _, w := range words {
 		v.stems[txt.Stem(w)] = true
