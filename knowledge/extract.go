@@ -32,9 +32,10 @@ const (
 )
 
 var (
-	askDuration   = regexp.MustCompile(`\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
-	askMoney      = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap\b|\bfree\b|\bpay for\b|\bshipping rates?\b`)
-	askTime       = regexp.MustCompile(`\bwhen\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
+	askDuration = regexp.MustCompile(`\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
+	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap\b|\bfree\b|\bpay for\b|\bshipping rates?\b`)
+	// "when" asks only when a verb follows: "when will I…", not "…fees when my order arrives".
+	askTime       = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
 	askPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
 	askSteps      = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
 
@@ -372,6 +373,11 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 	if anaphora.MatchString(b.text) && sameChunk(best-1) && art[best-1].list == 0 {
 		add(best - 1)
 	}
+	// A section whose heading asks the question ("The tracking link doesn't work") answers it
+	// from its start.
+	if first := sectionStart(art, best); first < best && headingCovers(b, weights) {
+		add(first)
+	}
 	// A list item comes with its lead-in; instructions come with all their steps.
 	if b.list != 0 {
 		for i := best - 1; i >= 0 && art[i].chunk == b.chunk; i-- {
@@ -474,8 +480,6 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 		switch {
 		case sameChunk(best+1) && art[best+1].list == 0:
 			add(best + 1)
-		case sameChunk(best-1) && art[best-1].list == 0:
-			add(best - 1)
 		}
 	}
 	out := make([]int, 0, len(picked))
@@ -484,6 +488,25 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 	}
 	slices.Sort(out)
 	return out
+}
+
+func sectionStart(art []unit, i int) int {
+	for i > 0 && art[i-1].chunk == art[i].chunk {
+		i--
+	}
+	return i
+}
+
+// headingCovers reports whether the unit's heading holds at least half the question's weight.
+func headingCovers(u unit, weights []float64) bool {
+	h, all := 0.0, 0.0
+	for j, w := range weights {
+		all += w
+		if u.head[j] >= headingWeight {
+			h += w
+		}
+	}
+	return all > 0 && h >= all/2
 }
 
 // otherSectionGain discounts what a sentence from another section of the article adds: the
