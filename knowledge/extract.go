@@ -112,10 +112,11 @@ type unit struct {
 	lead  bool // ends with ":": introduces what follows
 	step  bool // an instruction (imperative or a list item)
 
-	words  string        // its words, lower-cased, between single spaces
-	has    [numCues]bool // states the kind of fact (for the question's cues only)
-	isRule bool          // states a rule without exception ("you can…")
-	isExc  bool          // states an exception or a negative rule
+	words   string        // its words, lower-cased, between single spaces
+	has     [numCues]bool // states the kind of fact (for the question's cues only)
+	isRule  bool          // states a rule without exception ("you can…")
+	isExc   bool          // states an exception or a negative rule
+	negHead bool          // its heading is negative: a section of exceptions
 
 	match []float64 // per question term: 1 exact, typoWeight misspelt, 0
 	head  []float64 // per question term: its match in the unit's heading or title, discounted
@@ -270,7 +271,9 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 // discount, a unit with the kind of fact asked for gains, and earlier units win ties.
 func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) []float64 {
 	heads := make([][]float64, len(cands))
+	negHeads := make([]bool, len(cands))
 	for i, c := range cands {
+		negHeads[i] = slices.ContainsFunc(txt.Words(strings.Join(c.hit.HeadingPath, " ")), func(w string) bool { return negations[w] })
 		hv, tv := newVocab(strings.Join(c.hit.HeadingPath, " ")), newVocab(c.hit.Title)
 		heads[i] = make([]float64, len(q))
 		for j, t := range q {
@@ -297,6 +300,7 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 		u := &units[i]
 		s, matched := 0.0, 0.0
 		u.head = heads[u.chunk]
+		u.negHead = negHeads[u.chunk]
 		for j := range q {
 			m := max(u.match[j], heads[u.chunk][j])
 			s += weights[j] * m
@@ -420,9 +424,12 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 	// names something the question asks about that the rule does not ("can I return
 	// swimwear?"), and then after the rule.
 	if cues[cuePermission] {
+		// The rule may come from another section only when the best is in a section of
+		// exceptions ("Items that can't be returned"); otherwise the best's section has the
+		// rule that matters.
 		r := -1
 		for i, u := range art {
-			if u.rule() && overlap(u.match) > 0 && (r < 0 || u.score > art[r].score) {
+			if u.rule() && overlap(u.match) > 0 && (u.chunk == b.chunk || b.negHead) && (r < 0 || u.score > art[r].score) {
 				r = i
 			}
 		}
@@ -511,7 +518,7 @@ func headingCovers(u unit, weights []float64) bool {
 
 // otherSectionGain discounts what a sentence from another section of the article adds: the
 // best sentence's own section is its likeliest context.
-const otherSectionGain = 0.7
+const otherSectionGain = 0.5
 
 // minGain is how much a further sentence must add: a full content word of average weight,
 // so that a sentence sharing one common word with the question is not quoted.
