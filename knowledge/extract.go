@@ -245,23 +245,15 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	used = cands[units[best].chunk].hit
 	// Only the chosen article is quoted.
 	var art []unit
-	bestIdx := 0
-	for i, u := range units {
+	for _, u := range units {
 		if cands[u.chunk].hit.ArticleID == used.ArticleID {
-			if i == best {
-				bestIdx = len(art)
-			}
 			art = append(art, u)
 		}
 	}
 	slices.SortStableFunc(art, func(a, b unit) int {
 		return cmp.Or(cmp.Compare(cands[a.chunk].hit.Position, cands[b.chunk].hit.Position), cmp.Compare(a.seq, b.seq))
 	})
-	for i, u := range art {
-		if u.chunk == units[best].chunk && u.seq == units[best].seq {
-			bestIdx = i
-		}
-	}
+	bestIdx := slices.IndexFunc(art, func(u unit) bool { return u.chunk == units[best].chunk && u.seq == units[best].seq })
 	pick := selectUnits(art, bestIdx, weights, cues)
 	return render(art, pick), used
 }
