@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +19,12 @@ const (
 	ReasonLowConfidence = "low_confidence" // the best match is probably not an answer
 	ReasonLLMNoAnswer   = "llm_declined"   // the model found the excerpts do not answer it
 )
+
+// ClarifyConfidence is the confidence below which a declined answer suggests nothing; between
+// it and the answer threshold the bot may ask "did you mean <Suggest's title>?". On the dev half
+// of testdata/answer_questions.jsonl out-of-scope questions score 0.105 or less unless they share
+// a content word with an article, and in-scope questions 0.3 or more: 0.2 lies between.
+const ClarifyConfidence = 0.2
 
 // AnswerOptions tune one answer.
 type AnswerOptions struct {
@@ -36,8 +41,11 @@ type Answer struct {
 	Confidence float64          `json:"confidence"`
 	NoAnswer   bool             `json:"no_answer"`
 	Reason     string           `json:"reason,omitempty"`
-	Chunks     []Hit            `json:"chunks"`
-	Trace      map[string]any   `json:"trace"`
+	// Suggest, on an answer declined for low confidence at ClarifyConfidence or more, is the
+	// article the question is probably about, for a "did you mean…?" reply.
+	Suggest *baton.Citation `json:"suggest,omitempty"`
+	Chunks  []Hit           `json:"chunks"`
+	Trace   map[string]any  `json:"trace"`
 }
 
 // Engines, recorded in traces.
@@ -66,7 +74,8 @@ func (s *Service) Answer(ctx context.Context, question string, o AnswerOptions) 
 	if minConf <= 0 {
 		minConf = s.o.MinConfidence
 	}
-	res, err := s.Search(ctx, question, SearchOptions{Filter: o.Filter, Language: o.Language, Limit: o.Chunks})
+	// Neighbouring chunks come along: an answer may start in the section before the best match.
+	res, err := s.Search(ctx, question, SearchOptions{Filter: o.Filter, Language: o.Language, Limit: o.Chunks, Neighbours: 1})
 	if err != nil {
 		return ans, err
 	}
@@ -82,6 +91,10 @@ func (s *Service) Answer(ctx context.Context, question string, o AnswerOptions) 
 		return ans, nil
 	case res.Confidence < minConf:
 		ans.NoAnswer, ans.Reason = true, ReasonLowConfidence
+		if res.Confidence >= min(ClarifyConfidence, minConf) {
+			c := res.Hits[0].Citation()
+			ans.Suggest = &c
+		}
 		return ans, nil
 	}
 	if s.o.Completer != nil {
@@ -90,7 +103,9 @@ func (s *Service) Answer(ctx context.Context, question string, o AnswerOptions) 
 		}
 	}
 	ans.Trace["engine"] = EngineExtractive
-	ans.Text, ans.Citations = Extract(question, res.Hits[0]), []baton.Citation{res.Hits[0].Citation()}
+	text, used := ExtractFrom(question, res.Hits)
+	ans.Text, ans.Citations = text, []baton.Citation{used.Citation()}
+	ans.Trace["extract_chunk_id"] = used.ID
 	return ans, nil
 }
 
@@ -197,64 +212,6 @@ func (s *Service) acceptReply(r llmReply, byRef map[string]Hit, ans *Answer) boo
 	return true
 }
 
-// Extract answers from one chunk: its sentences most relevant to the question (sharing the
-// question's content words), at most three and 400 characters, in their original order. A
-// chunk without any overlap gives its opening sentences.
-func Extract(question string, h Hit) string {
-	q := termSet(question)
-	ss := sentences(plainText(h.Text))
-	if len(ss) == 0 {
-		return clip(plainText(h.Text), 400)
-	}
-	type scored struct {
-		i     int
-		score float64
-	}
-	var sc []scored
-	for i, s := range ss {
-		score := 0.0
-		for t := range termSet(s) {
-			if q[t] {
-				score++
-			}
-		}
-		// Earlier sentences of a section tend to state the rule; later ones the exceptions.
-		sc = append(sc, scored{i, score - 0.01*float64(i)})
-	}
-	slices.SortStableFunc(sc, func(a, b scored) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return a.i - b.i
-	})
-	var pick []int
-	n := 0
-	for _, c := range sc {
-		if len(pick) == 3 || (len(pick) > 0 && c.score <= 0) {
-			break
-		}
-		l := len([]rune(ss[c.i]))
-		if len(pick) > 0 && n+l > 400 {
-			continue
-		}
-		pick = append(pick, c.i)
-		n += l + 1
-	}
-	// A short best sentence is usually a lead-in ("Standard delivery:"): add the next one.
-	if len(pick) == 1 && n < 80 && pick[0]+1 < len(ss) {
-		pick = append(pick, pick[0]+1)
-	}
-	slices.Sort(pick)
-	var parts []string
-	for _, i := range pick {
-		parts = append(parts, ss[i])
-	}
-	return clip(strings.Join(parts, " "), 500)
-}
-
 var (
 	mdLink     = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^)\s]+)\)`)
 	mdEmphasis = regexp.MustCompile(`(\*\*|__)(.+?)(\*\*|__)`)
@@ -264,9 +221,11 @@ var (
 )
 
 // plainText strips Markdown markup that reads badly in a chat message. List items end with a
-// full stop when they have no punctuation, so each becomes a sentence.
+// full stop when they have no punctuation, so each becomes a sentence; a table becomes one
+// readable sentence per row (see tableRows).
 func plainText(md string) string {
 	s := mdFence.ReplaceAllString(md, "")
+	s = tablesToText(s)
 	s = mdLink.ReplaceAllString(s, "$1 ($2)")
 	s = mdEmphasis.ReplaceAllString(s, "$2")
 	s = mdHeading.ReplaceAllString(s, "")
@@ -281,4 +240,26 @@ func plainText(md string) string {
 		}
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// tablesToText replaces each Markdown table by its rows as sentences, one a line.
+func tablesToText(s string) string {
+	if !strings.Contains(s, "|") {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		if !isTableLine(strings.TrimSpace(lines[i])) {
+			out = append(out, lines[i])
+			continue
+		}
+		j := i
+		for j < len(lines) && isTableLine(strings.TrimSpace(lines[j])) {
+			j++
+		}
+		out = append(out, tableRows(lines[i:j])...)
+		i = j - 1
+	}
+	return strings.Join(out, "\n")
 }

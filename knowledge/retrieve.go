@@ -254,34 +254,44 @@ func (s *Service) fill(ctx context.Context, hits []Hit, radius int) error {
 	return nil
 }
 
-// confidence says how likely the top hit answers the query, in [0, 1]. It combines three
-// signals that do not depend on the query's length or the knowledge base's size:
-//   - coverage: the share of the query's content words (stemmed) found in the top chunk, its
-//     title or heading path; a paraphrase keeps most of its content words.
+// confidence says how likely the top hit answers the query, in [0, 1]. It looks at the
+// query's content words only (no stopwords, no greetings or filler such as "could you maybe
+// tell me"), so a chatty question and a terse one about the same thing score alike, and it
+// combines signals that do not depend on the query's length or the knowledge base's size:
+//   - coverage: the share of the query's content words found in the top chunk, its title or
+//     heading path; a word one edit away from a chunk word (a typo) counts typoWeight.
 //   - similarity: the top chunk's cosine similarity, mapped from [0.15, 0.6] to [0, 1]; below
-//     0.15 hashed lexical vectors are unrelated.
+//     0.15 hashed lexical vectors are unrelated. Filler dilutes a query's vector, so this
+//     signal only lifts confidence when coverage is partial, never lowers it below coverage.
 //   - agreement: both retrievers rank the chunk in their top 3 (1), only list it (0.5), or one
-//     retriever alone found it (0).
+//     retriever alone found it (0). Ranks, unlike scores, barely move with filler.
 //
-// The weights (0.45, 0.35, 0.2) and DefaultMinConfidence were set on the demo help centre
-// with in-scope and out-of-scope questions, not on evaluation data.
+// The weights and the thresholds DefaultMinConfidence and ClarifyConfidence were set on the
+// dev half of testdata/answer_questions.jsonl (see TestAnswerThresholdSweep).
 func confidence(query string, hits []Hit, vectors bool) float64 {
 	if len(hits) == 0 {
 		return 0
 	}
 	h := hits[0]
-	q := termSet(query)
+	q := questionTerms(query)
 	if len(q) == 0 {
 		return 0
 	}
-	doc := termSet(EmbedText(h.Title, h.HeadingPath, h.Text))
-	found := 0
-	for t := range q {
-		if doc[t] {
-			found++
+	// The answer may be quoted from any of the first hits (see ExtractFrom): the best covered
+	// one counts, a lower-ranked one at a discount.
+	coverage := 0.0
+	for i, c := range hits[:min(len(hits), coverageHits)] {
+		doc := newVocab(EmbedText(c.Title, c.HeadingPath, c.Text))
+		found := 0.0
+		for _, t := range q {
+			found += doc.match(t)
 		}
+		f := 1.0
+		if i > 0 {
+			f = lowerHitCoverage
+		}
+		coverage = max(coverage, f*found/float64(len(q)))
 	}
-	coverage := float64(found) / float64(len(q))
 	sim := 0.0
 	if h.Vector != nil {
 		sim = clamp01((h.Vector.Score - 0.15) / 0.45)
@@ -297,8 +307,22 @@ func confidence(query string, hits []Hit, vectors bool) float64 {
 		// Full text alone (no vectors for the active model): coverage carries the weight.
 		return round3(clamp01(0.8 * coverage))
 	}
-	return round3(clamp01(0.45*coverage + 0.35*sim + 0.2*agree))
+	return round3(clamp01(confCoverage*coverage + confSimilarity*max(sim, coverage) + confAgreement*agree))
 }
+
+// coverageHits is how many hits confidence's coverage looks at, lowerHitCoverage what a hit
+// below the first counts.
+const (
+	coverageHits     = 3
+	lowerHitCoverage = 0.9
+)
+
+// Weights of confidence's signals (they sum to 1).
+const (
+	confCoverage   = 0.45
+	confSimilarity = 0.35
+	confAgreement  = 0.2
+)
 
 func clamp01(x float64) float64 { return max(0, min(1, x)) }
 

@@ -1,10 +1,12 @@
 package knowledge
 
 import (
-	txt "github.com/batonhq/baton/text"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	txt "github.com/batonhq/baton/text"
 )
 
 // terms returns the stemmed content words of text: what two texts must share to be about the
@@ -101,4 +103,125 @@ func clip(s string, n int) string {
 		cut = len(string(rs))
 	}
 	return strings.TrimSpace(string(rs)[:cut]) + "…"
+}
+
+// fillerWords carry no topic: greetings, politeness and the scaffolding of a chatty question
+// ("I was just wondering, could you maybe tell me a bit about…"). Confidence and answer
+// extraction look at a question's content words only, so that the way a customer phrases it
+// does not change how sure the bot is.
+var fillerWords = txt.SetOf(
+	"hi", "hello", "hey", "hiya", "howdy", "greetings", "morning", "afternoon", "evening", "dear",
+	"team", "sir", "madam", "folks", "guys", "please", "pls", "plz", "thanks", "thank", "thx",
+	"cheers", "regards", "kind", "kindly", "best", "wondering", "wonder", "wondered", "curious",
+	"tell", "explain", "maybe", "perhaps", "bit", "little", "lot", "just", "quick", "question",
+	"questions", "ask", "asking", "know", "want", "wanted", "need", "needed", "help", "like",
+	"kinds", "sort", "sorts", "type", "types", "actually", "really", "basically", "ok", "okay",
+	"sure", "anyone", "someone", "somebody", "something", "anything", "thing", "things", "info",
+	"information", "details", "whats", "hows", "wheres", "whens", "dont", "doesnt", "didnt",
+	"cant", "cannot", "wont", "isnt", "arent", "wasnt", "havent", "still", "now", "again",
+	"already", "ever", "even", "possible", "able", "happen", "happens", "going", "go",
+	"said", "say", "says", "get", "guess", "think", "well", "oh", "um", "hmm", "lol", "pretty",
+	"sorry", "bother", "bothering", "usually", "normally", "generally", "typically", "exactly",
+	"much", "many", "lots", "good", "great", "nice", "awesome", "hope", "hoping", "let", "asap",
+	"wanna", "gonna", "appreciate", "appreciated", "anyway", "btw", "hopefully",
+)
+
+// qterm is a content word of a question: the word as typed and its stem.
+type qterm struct{ word, stem string }
+
+// questionTerms returns the distinct content words of a question: no stopwords, no filler.
+func questionTerms(text string) []qterm {
+	var out []qterm
+	seen := map[string]bool{}
+	for _, w := range txt.Words(text) {
+		if txt.IsStopword(w) || moreStopwords[w] || fillerWords[w] || len(w) < 2 && !isDigits(w) {
+			continue
+		}
+		s := txt.Stem(w)
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, qterm{w, s})
+	}
+	return out
+}
+
+// vocab is the words of a text, as typed and stemmed, for spelling-tolerant matching.
+type vocab struct {
+	stems map[string]bool
+	words []string // distinct words of at least typoMinLen letters
+}
+
+// typoMinLen is the shortest word matched with one edit: shorter words are too often a
+// different word one letter away ("cost", "cast").
+const typoMinLen = 5
+
+// TypoWeight is what a misspelled match (one edit away) counts, against 1 for an exact one.
+const typoWeight = 0.7
+
+func newVocab(text string) vocab {
+	v := vocab{stems: map[string]bool{}}
+	seen := map[string]bool{}
+	words := txt.Words(text)
+	// "pick-up" is also "pickup", "e-mail" also "email".
+	if strings.Contains(text, "-") {
+		for _, m := range hyphenated.FindAllString(text, -1) {
+			words = append(words, strings.ToLower(strings.ReplaceAll(m, "-", "")))
+		}
+	}
+	for _, w := range words {
+		v.stems[txt.Stem(w)] = true
+		if len(w) >= typoMinLen-1 && !seen[w] {
+			seen[w] = true
+			v.words = append(v.words, w)
+		}
+	}
+	return v
+}
+
+var hyphenated = regexp.MustCompile(`\pL+-\pL+`)
+
+// match says how well t occurs in v: 1 exactly (same stem), typoWeight one edit away (a word
+// of at least typoMinLen letters), else 0.
+func (v vocab) match(t qterm) float64 {
+	if v.stems[t.stem] {
+		return 1
+	}
+	if len(t.word) < typoMinLen || isDigits(t.word) {
+		return 0
+	}
+	for _, w := range v.words {
+		if oneEdit(t.word, w) {
+			return typoWeight
+		}
+	}
+	return 0
+}
+
+// oneEdit reports whether a and b differ by at most one insertion, deletion, substitution or
+// transposition of adjacent letters (optimal string alignment distance ≤ 1), in linear time.
+func oneEdit(a, b string) bool {
+	la, lb := len(a), len(b)
+	if la-lb > 1 || lb-la > 1 {
+		return false
+	}
+	i := 0
+	for i < la && i < lb && a[i] == b[i] {
+		i++
+	}
+	if i == la && i == lb {
+		return true
+	}
+	switch {
+	case la == lb:
+		if a[i+1:] == b[i+1:] {
+			return true // substitution
+		}
+		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:] // transposition
+	case la > lb:
+		return a[i+1:] == b[i:]
+	default:
+		return a[i:] == b[i+1:]
+	}
 }
