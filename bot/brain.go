@@ -20,7 +20,7 @@ type Answer struct {
 	Confidence float64
 	NoAnswer   bool   // below the confidence threshold: don't guess
 	Reason     string // why there is no answer
-	Suggestion string // with no answer: the title of the closest article, for "did you mean …?"
+	Suggestion string // with no answer but a near miss: the closest article's title, for "did you mean …?"
 	Trace      map[string]any
 }
 
@@ -281,9 +281,6 @@ func (b *Brain) settings() Settings {
 	}
 	if s.WelcomeBackGap <= 0 {
 		s.WelcomeBackGap = d.WelcomeBackGap
-	}
-	if s.ClarifyConfidence <= 0 {
-		s.ClarifyConfidence = d.ClarifyConfidence
 	}
 	if len(s.Topics) == 0 {
 		s.Topics = topics(b.Intents.Intents())

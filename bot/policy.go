@@ -81,14 +81,13 @@ type Settings struct {
 	FrustrationTrend  float64       // a sentiment trend at or below this hands off
 	MaxAsks           int           // asks of one detail (the first and the re-asks) before giving up
 	WelcomeBackGap    time.Duration // a customer silent this long is welcomed back
-	ClarifyConfidence float64       // below this an unanswered question suggests no article
+	ClarifyConfidence float64       // below this an unanswered question suggests no article (0: the answerer decides)
 	Topics            []string      // what the bot can help with, for out-of-scope replies
 }
 
 // DefaultSettings are the policy's defaults.
 func DefaultSettings() Settings {
-	return Settings{QueuedAckInterval: 4 * time.Hour, FrustrationTrend: -0.5, MaxAsks: 3, WelcomeBackGap: 6 * time.Hour,
-		ClarifyConfidence: 0.3}
+	return Settings{QueuedAckInterval: 4 * time.Hour, FrustrationTrend: -0.5, MaxAsks: 3, WelcomeBackGap: 6 * time.Hour}
 }
 
 // Input is everything the policy decides on. It is built from the turn's state and the

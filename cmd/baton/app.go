@@ -297,8 +297,8 @@ func (k kbAnswerer) Answer(ctx context.Context, question, language string) (bot.
 	}
 	ans := bot.Answer{Text: a.Text, Citations: a.Citations, Confidence: a.Confidence, NoAnswer: a.NoAnswer,
 		Reason: a.Reason, Trace: a.Trace}
-	if a.NoAnswer && len(a.Chunks) > 0 {
-		ans.Suggestion = a.Chunks[0].Title
+	if a.NoAnswer && a.Suggest != nil {
+		ans.Suggestion = a.Suggest.Title
 	}
 	return ans, nil
 }
