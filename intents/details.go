@@ -38,6 +38,15 @@ type ExtractContext struct {
 	// Region is the ISO 3166 country used for phone numbers without a country code ("US" when
 	// empty) and for reading 03/04 as month/day (US) or day/month (elsewhere).
 	Region string
+	// Expect lists the detail types the conversation's open intent requires: custom types
+	// among them are looked for even without their keywords.
+	Expect []string
+	// Types are the admin-defined detail types to look for (Model.Understand fills them in).
+	// A custom type is extracted when it is Requested or Expected, or when one of its
+	// Keywords announces the value ("zip 10115", "my username is ana_88").
+	Types []DetailType
+
+	foreign []string // keywords that announce something other than a phone or order number
 }
 
 func (c ExtractContext) now() time.Time {
@@ -59,12 +68,19 @@ func (c ExtractContext) region() string {
 	return strings.ToUpper(c.Region)
 }
 
-// Extract finds every detail in text. Overlapping candidates are resolved by type priority
-// (email before phone before order number before money before date and time), so
-// "ana.2024@example.com" is an email and not a year. Results are ordered by position.
+// Extract finds every detail in text. Overlapping candidates are resolved by priority, so a
+// value is never filed under two types: emails first (they are unambiguous), then custom types
+// announced by their keywords or just requested ("10115" after "what's your zip code?"), then
+// phone, order number, money, date, time, party size and name, and last the custom types the
+// open intent expects. So "ana.2024@example.com" is an email and not a year. A requested
+// custom detail that is present but does not fit comes back with Valid false and a Problem.
+// Results are ordered by position.
 func Extract(text string, ctx ExtractContext) []Detail {
+	custom := compileTypes(ctx.Types)
+	ctx.foreign = foreignKeywords(custom)
 	var all []Detail
 	all = append(all, extractEmails(text)...)
+	all = append(all, extractCustom(text, ctx, custom, customCued|customRequested)...)
 	all = append(all, extractPhones(text, ctx)...)
 	all = append(all, extractOrders(text, ctx)...)
 	all = append(all, extractMoney(text)...)
@@ -72,6 +88,7 @@ func Extract(text string, ctx ExtractContext) []Detail {
 	all = append(all, extractTimes(text, ctx)...)
 	all = append(all, extractPeople(text, ctx)...)
 	all = append(all, extractNames(text, ctx)...)
+	all = append(all, extractCustom(text, ctx, custom, customExpected)...)
 	// Earlier extractors win overlaps; among one type the longer span wins.
 	var kept []Detail
 	for _, d := range all {
@@ -85,6 +102,9 @@ func Extract(text string, ctx ExtractContext) []Detail {
 		if !clash {
 			kept = append(kept, d)
 		}
+	}
+	if d, ok := customProblem(text, ctx, custom, kept); ok && !slices.ContainsFunc(kept, func(k Detail) bool { return k.Valid }) {
+		kept = append(kept, d)
 	}
 	slices.SortStableFunc(kept, func(a, b Detail) int { return cmp.Compare(a.Start, b.Start) })
 	return kept
@@ -104,8 +124,14 @@ func First(ds []Detail, t string) (Detail, bool) {
 // normalised, or a problem to tell the customer.
 func Validate(t, value string, ctx ExtractContext) (Detail, bool) {
 	value = strings.TrimSpace(value)
+	label := strings.ReplaceAll(t, "_", " ")
+	for _, d := range append(BuiltinDetailTypes(), ctx.Types...) {
+		if d.Name == t && d.Label != "" {
+			label = d.Label
+		}
+	}
 	if value == "" {
-		return Detail{Type: t, Problem: "empty"}, false
+		return Detail{Type: t, Problem: "I didn't get a " + label}, false
 	}
 	ctx.Requested = t
 	for _, d := range Extract(value, ctx) {
@@ -118,6 +144,6 @@ func Validate(t, value string, ctx ExtractContext) (Detail, bool) {
 		}
 		return d, d.Valid
 	}
-	d := Detail{Type: t, Text: value, End: len(value), Problem: "not a valid " + strings.ReplaceAll(t, "_", " ")}
+	d := Detail{Type: t, Text: value, End: len(value), Problem: "that doesn't look like a valid " + label}
 	return d, false
 }

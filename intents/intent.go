@@ -75,8 +75,8 @@ func (in Intent) Validate() error {
 		errs = append(errs, errors.New("action reply needs a reply text"))
 	}
 	for _, d := range in.RequiredDetails {
-		if !KnownDetail(d) {
-			errs = append(errs, fmt.Errorf("unknown required detail %q", d))
+		if !namePattern.MatchString(d) {
+			errs = append(errs, fmt.Errorf("required detail %q must be a detail type name (lower_snake_case)", d))
 		}
 	}
 	if in.OrderPattern != "" {
@@ -90,13 +90,16 @@ func (in Intent) Validate() error {
 	return nil
 }
 
-// ValidateAll checks every intent and that names are unique.
-func ValidateAll(list []Intent) error {
+// ValidateAll checks every intent, that names are unique, and that every required detail is a
+// built-in type or one of the custom types with its ask and re-ask texts.
+func ValidateAll(list []Intent, custom ...DetailType) error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, in := range list {
 		if err := in.Validate(); err != nil {
 			errs = append(errs, err)
+		} else if err := checkRequired(in, custom); err != nil {
+			errs = append(errs, fmt.Errorf("intent %q: %w", in.Name, err))
 		}
 		if seen[in.Name] {
 			errs = append(errs, fmt.Errorf("intent %q defined twice", in.Name))
@@ -122,13 +125,13 @@ func (in Intent) OrderRegexp() *regexp.Regexp {
 var defaultsYAML []byte
 
 type defaultFile struct {
-	Intents    []Intent `yaml:"intents"`
-	OutOfScope []string `yaml:"out_of_scope"`
+	Intents    []Intent
+	OutOfScope []string
 }
 
 var loadDefaults = sync.OnceValues(func() (defaultFile, error) {
-	list, oos, err := parseYAML(defaultsYAML)
-	return defaultFile{Intents: list, OutOfScope: oos}, err
+	imp, err := parseYAML(defaultsYAML, nil)
+	return defaultFile{Intents: imp.Intents, OutOfScope: imp.OutOfScope}, err
 })
 
 // DefaultIntents returns the web-shop intents the demo seeds. Each call returns a fresh copy.
