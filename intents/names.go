@@ -47,7 +47,7 @@ func init() {
 	}
 	for _, w := range strings.Fields(`for less more most money cash yes yeah yep nope no nah ok okay k thanks thank thx ty
 		hi hello hey why what who whom whose when where how which is are was were be been being am do does did done
-		have has had can could would should will shall might must not and or but if then than because
+		have has had can could would should shall might must not and or but if then than because
 		with without to of by as into onto like only too much many some any none nothing something
 		anything everything someone anyone everyone nobody these those its mine yours ours theirs
 		him herself himself myself yourself sorry great perfect cool nice alright right wrong true false
@@ -56,7 +56,9 @@ func init() {
 		products price cost free cheap refund return returns delivery shipping shipment package parcel
 		question answer problem issue card payment bill invoice store shop website app online
 		yet again later soon ago anyway maybe perhaps probably definitely absolutely exactly
-		same other another else why whatever whenever stop cancel wait asap urgent`) {
+		same other another else whatever whenever stop cancel wait asap urgent ah oh um uh hmm well
+		that's it's i'm i've i'd i'll what's let's there's here's don't can't won't didn't isn't doesn't
+		wasn't aren't haven't you're we're they're`) {
 		commonWords[w] = true
 	}
 }
@@ -98,21 +100,27 @@ func nameToken(w string) bool {
 
 func extractNames(text string, ctx ExtractContext) []Detail {
 	var out []Detail
-	// strict: the cue does not require capitals, so the words must look like a name.
-	add := func(s, e int, strict bool) {
+	// strict: the cue does not require capitals, so the words must look like a name; bare: the
+	// reply must, with only a trailing "today" or "please" trimmed ("Ah alright" is not "Ah").
+	const (
+		cued = iota
+		strict
+		bare
+	)
+	add := func(s, e int, mode int) {
 		raw := text[s:e]
 		words := strings.Fields(raw)
 		// Drop trailing words that are clearly not part of a name.
 		for len(words) > 0 && notNames[strings.ToLower(words[len(words)-1])] {
 			words = words[:len(words)-1]
 		}
-		for strict && len(words) > 0 && commonWords[strings.ToLower(words[len(words)-1])] {
+		for mode == strict && len(words) > 0 && commonWords[strings.ToLower(words[len(words)-1])] {
 			words = words[:len(words)-1]
 		}
 		if len(words) == 0 || notNames[strings.ToLower(words[0])] {
 			return
 		}
-		if strict && !LooksLikeName(strings.Join(words, " ")) {
+		if mode != cued && !LooksLikeName(strings.Join(words, " ")) {
 			return
 		}
 		if end := s + len(raw); end < len(text) {
@@ -134,19 +142,19 @@ func extractNames(text string, ctx ExtractContext) []Detail {
 		out = append(out, Detail{Type: DetailName, Value: titleName(raw), Text: raw, Start: s, End: e, Valid: true})
 	}
 	for _, m := range reNameExplicit.FindAllStringSubmatchIndex(text, -1) {
-		add(m[2], m[3], true)
+		add(m[2], m[3], strict)
 	}
 	for _, m := range reNameCue.FindAllStringSubmatchIndex(text, -1) {
-		add(m[2], m[3], false)
+		add(m[2], m[3], cued)
 	}
 	for _, m := range reNameAfter.FindAllStringSubmatchIndex(text, -1) {
-		add(m[2], m[3], false)
+		add(m[2], m[3], cued)
 	}
 	// A bare reply is a name only when the bot asked for one and it looks like one.
 	requested := ctx.Requested == DetailName || ctx.Requested == "first_name" || ctx.Requested == "last_name"
 	if requested && len(out) == 0 {
 		if m := reBareName.FindStringSubmatchIndex(text); m != nil {
-			add(m[2], m[3], true)
+			add(m[2], m[3], bare)
 		}
 	}
 	return out
