@@ -158,12 +158,21 @@ func ValidatePhone(raw, region string) (string, string) {
 	}
 	if !phonenumbers.IsValidNumber(n) {
 		switch phonenumbers.IsPossibleNumberWithReason(n) {
-		case phonenumbers.TOO_SHORT:
+		case phonenumbers.TOO_SHORT, phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
 			return "", "that phone number looks incomplete"
 		case phonenumbers.TOO_LONG:
 			return "", "that phone number has too many digits"
 		case phonenumbers.INVALID_COUNTRY_CODE:
 			return "", "that phone number starts with a country code I don't know"
+		}
+		// Shorter than the country's usual numbers: a digit group is probably missing.
+		if ex := phonenumbers.GetExampleNumber(phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode()))); ex != nil {
+			switch have, want := len(phonenumbers.GetNationalSignificantNumber(n)), len(phonenumbers.GetNationalSignificantNumber(ex)); {
+			case have < want:
+				return "", "that phone number looks incomplete"
+			case have > want+1:
+				return "", "that phone number has too many digits"
+			}
 		}
 		if strings.HasPrefix(s, "+") {
 			return "", "that phone number doesn't match its country code"

@@ -185,10 +185,15 @@ func extractCustom(text string, ctx ExtractContext, types []*compiledType, mode 
 			cued := cuedBy(text, m.s, c.keywords)
 			keep := (mode&customCued != 0 && cued) || (mode&customRequested != 0 && requested) ||
 				(mode&customExpected != 0 && expected && !cued && !requested)
-			if !keep {
-				continue
-			}
 			raw := text[m.vs:m.ve]
+			// Expected but unannounced, a loose pattern would match the words of the sentence
+			// ("reset my login" for a username): only values with a digit or symbol count.
+			if keep && !cued && !requested && c.canon == nil && strings.IndexFunc(raw, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
+				keep = false
+			}
+			if !keep || slices.Contains(c.keywords, strings.ToLower(raw)) || fillers[strings.ToLower(raw)] {
+				continue // "username is ana_88": the keyword itself is not the value
+			}
 			v := raw
 			if c.canon != nil {
 				v = c.canon[strings.ToLower(raw)]
