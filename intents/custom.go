@@ -70,7 +70,7 @@ func compileTypes(list []DetailType) []*compiledType {
 
 // customMatch is one place where a custom type's pattern or value occurs.
 type customMatch struct {
-	s, e  int // the whole match, checked against word boundaries
+	s, e   int // the whole match, checked against word boundaries
 	vs, ve int // the value (the first capture group, if any)
 }
 
@@ -171,9 +171,9 @@ func firstRune(s string) rune { r, _ := utf8.DecodeRuneInString(s); return r }
 
 // customModes say which custom candidates one pass keeps.
 const (
-	customCued     = 1 << iota // announced by one of the type's keywords
-	customRequested            // the type the bot just asked for
-	customExpected             // required by the conversation's open intent
+	customCued      = 1 << iota // announced by one of the type's keywords
+	customRequested             // the type the bot just asked for
+	customExpected              // required by the conversation's open intent
 )
 
 func extractCustom(text string, ctx ExtractContext, types []*compiledType, mode int) []Detail {
