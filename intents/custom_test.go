@@ -59,6 +59,9 @@ func TestExtractRules(t *testing.T) {
 		{name: "zip requested but wrong", text: "1011", requested: "zip_code", invalid: []string{"zip_code"}},
 		{name: "requested custom wins over a phone", text: "12345678", requested: "account_id", invalid: []string{"account_id"}, absent: []string{DetailPhone}},
 		{name: "invalid phone is reported", text: "call me on +44 20 7946", requested: DetailPhone, invalid: []string{DetailPhone}},
+		{name: "too short phone reply is reported", text: "555-01", requested: DetailPhone, invalid: []string{DetailPhone}},
+		{name: "too short order reply is reported", text: "it's 123", requested: DetailOrderNumber, invalid: []string{DetailOrderNumber}},
+		{name: "a question is no invalid phone", text: "why do you need 1 number?", requested: DetailPhone, absent: []string{DetailPhone}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +139,7 @@ func TestProblemsAreReadable(t *testing.T) {
 		contains        string
 	}{
 		{name: "short phone", text: "call me on +44 20 7946", typ: DetailPhone, contains: "phone number looks incomplete"},
+		{name: "short phone reply", text: "555-01", typ: DetailPhone, requested: DetailPhone, contains: "phone number looks incomplete"},
 		{name: "email without domain", text: "my email is ana@", typ: DetailEmail},
 		{name: "email without ending", text: "ana@example", typ: DetailEmail, contains: "email address"},
 		{name: "double at", text: "ana@@example.com", typ: DetailEmail, contains: "exactly one @"},

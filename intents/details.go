@@ -103,8 +103,12 @@ func Extract(text string, ctx ExtractContext) []Detail {
 			kept = append(kept, d)
 		}
 	}
-	if d, ok := customProblem(text, ctx, custom, kept); ok && !slices.ContainsFunc(kept, func(k Detail) bool { return k.Valid }) {
-		kept = append(kept, d)
+	if !slices.ContainsFunc(kept, func(k Detail) bool { return k.Valid }) {
+		if d, ok := customProblem(text, ctx, custom, kept); ok {
+			kept = append(kept, d)
+		} else if d, ok := numberProblem(text, ctx, kept); ok {
+			kept = append(kept, d)
+		}
 	}
 	slices.SortStableFunc(kept, func(a, b Detail) int { return cmp.Compare(a.Start, b.Start) })
 	return kept
@@ -146,4 +150,36 @@ func Validate(t, value string, ctx ExtractContext) (Detail, bool) {
 	}
 	d := Detail{Type: t, Text: value, End: len(value), Problem: "that doesn't look like a valid " + label}
 	return d, false
+}
+
+var digitRun = regexp.MustCompile(`\+?\d[\d \-().]*\d|\d`)
+
+// numberProblem reports a short answer to "what's your phone / order number?" that holds too
+// few digits to be one ("555-01", "123"): the customer tried, and is told what was wrong
+// rather than silently asked again.
+func numberProblem(text string, ctx ExtractContext, found []Detail) (Detail, bool) {
+	if ctx.Requested != DetailPhone && ctx.Requested != DetailOrderNumber {
+		return Detail{}, false
+	}
+	if slices.ContainsFunc(found, func(d Detail) bool { return d.Type == ctx.Requested }) ||
+		strings.Contains(text, "?") || len(strings.Fields(text)) > 6 {
+		return Detail{}, false
+	}
+	m := digitRun.FindStringIndex(text)
+	if m == nil || keywordBefore(text, m[0], ctx.foreign, -1) {
+		return Detail{}, false
+	}
+	d := Detail{Type: ctx.Requested, Text: text[m[0]:m[1]], Start: m[0], End: m[1]}
+	digits := len(onlyDigits(d.Text))
+	switch {
+	case ctx.Requested == DetailPhone && digits < 7:
+		d.Problem = "that phone number looks incomplete"
+	case ctx.Requested == DetailPhone:
+		_, d.Problem = ValidatePhone(d.Text, ctx.region())
+	case digits < 5:
+		d.Problem = "that order number looks too short"
+	default:
+		d.Problem = "that doesn't look like one of our order numbers"
+	}
+	return d, d.Problem != ""
 }
