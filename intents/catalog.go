@@ -287,9 +287,7 @@ func (c *Catalog) apply(ctx context.Context, next []Intent, types []DetailType, 
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := c.model.RetrainWith(candidate.Intents(), types); err != nil {
-		return 0, 0, err
-	}
+	c.model.adopt(candidate)
 	c.stored = next
 	if v, err := c.store.IntentsVersion(ctx); err == nil {
 		c.version = v

@@ -1,7 +1,9 @@
-// Package intents understands one customer message: which admin-defined intent it expresses
-// (or that it is out of scope), the details it carries (email, phone, order number, dates,
-// money, name), its sentiment and its language. Everything here runs offline and
-// deterministically; an LLM, when configured, only refines the result through ParseLLM.
+// Package intents understands one customer message: which intent it expresses (the admins'
+// own, or one of the built-in system intents such as greeting, thanks and talk_to_human, which
+// every catalog keeps), or that it is out of scope; the details it carries (email, phone, order
+// number, dates, money, name, party size, and the detail types admins define, such as a zip
+// code or a membership level); its sentiment and its language. Everything here runs offline
+// and deterministically; an LLM, when configured, only refines the result through ParseLLM.
 package intents
 
 import (

@@ -130,6 +130,13 @@ func (m *Model) RetrainWith(list []Intent, custom []DetailType) error {
 	return nil
 }
 
+// adopt makes other's classifier and detail types current, without training again.
+func (m *Model) adopt(other *Model) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cur.Store(other.cur.Load())
+}
+
 // Classify is the current classifier's prediction, except that a message that is exactly one
 // of an intent's examples ("ok thanks", "👍", "agent please") is that intent: a short
 // acknowledgement must never reach the knowledge base because its few features scored low.
