@@ -103,12 +103,22 @@ func exactKey(s string) string {
 	return b.String()
 }
 
+// acknowledgements are one-word replies that mean "thanks, understood" after an answer. They
+// are matched exactly rather than trained on: as training rows, single words teach the
+// classifier that any one-word message ("pizza", "tomorrow") is an acknowledgement.
+var acknowledgements = []string{"ok", "okay", "k", "kk", "great", "perfect", "cool", "alright", "understood",
+	"noted", "excellent", "awesome", "👍", "👌", "🙏", "ok 👍", "great 👍", "👍👍"}
+
 // exactIndex maps each example's exactKey to its intent; a key shared by two intents is
 // ambiguous and left out, so the classifier decides.
 func exactIndex(list []Intent) map[string]string {
 	idx := map[string]string{}
 	for _, in := range list {
-		for _, e := range in.Examples {
+		examples := in.Examples
+		if in.Name == "thanks" {
+			examples = append(slices.Clip(examples), acknowledgements...)
+		}
+		for _, e := range examples {
 			k := exactKey(e)
 			if k == "" {
 				continue

@@ -276,3 +276,23 @@ func TestOrderPatternOfOpenIntent(t *testing.T) {
 		t.Errorf("details = %+v, want the open intent's order number", a.Details)
 	}
 }
+
+// One-word acknowledgements are matched exactly, so the classifier does not learn that every
+// one-word message is one.
+func TestShortRepliesAreNotAllAcknowledgements(t *testing.T) {
+	t.Parallel()
+	m, err := NewModel(WithBuiltins(DefaultIntents()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"pizza", "asdf", "tomorrow", "weather", "maybe"} {
+		if a := m.Understand(text, ExtractContext{}); a.Intent == "thanks" {
+			t.Errorf("Understand(%q) = thanks (%.2f), want no acknowledgement", text, a.Score)
+		}
+	}
+	for _, text := range []string{"ok", "Okay.", "great!", "👍", "cool", "perfect", "alright"} {
+		if a := m.Understand(text, ExtractContext{}); a.Intent != "thanks" {
+			t.Errorf("Understand(%q) = %s (%.2f), want thanks", text, a.Intent, a.Score)
+		}
+	}
+}
