@@ -19,11 +19,12 @@ type compiledType struct {
 }
 
 // compiled caches custom types by their definition: ExtractContext carries plain values, and
-// compiling patterns on every message would cost more than extracting.
+// compiling patterns on every message would cost more than extracting. Admins define a handful
+// of types, so the cache stays small.
 var compiled sync.Map // string -> *compiledType
 
 func compileType(t DetailType) (*compiledType, bool) {
-	key := strings.Join([]string{t.Name, t.Pattern, strings.Join(t.Values, "\x01"), strings.Join(t.Keywords, "\x01"), t.Normalize}, "\x00")
+	key := strings.Join([]string{t.Name, t.Label, t.Pattern, strings.Join(t.Values, "\x01"), strings.Join(t.Keywords, "\x01"), t.Normalize}, "\x00")
 	if c, ok := compiled.Load(key); ok {
 		return c.(*compiledType), c.(*compiledType).re != nil
 	}

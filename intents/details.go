@@ -12,7 +12,9 @@ import (
 // Text in the message. Value is normalised: lower-cased email, E.164 phone, upper-cased order
 // number, ISO date (2006-01-02), 24-hour time (15:04), "49.99 EUR", a name, a party size.
 // A detail that looks like its type but fails validation has Valid false and a Problem to tell
-// the customer (and the re-ask template to use, see ReaskTemplate).
+// the customer: a phrase that reads after "Sorry, " ("that phone number looks incomplete"),
+// for the re-ask template (see ReaskTemplate and prompts.ReaskInput.Problem). Value is the
+// canonical spelling for custom types (a listed value, after the type's Normalize).
 type Detail struct {
 	Type    string `json:"type"`
 	Value   string `json:"value"`
