@@ -7,66 +7,92 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
 )
 
-// Store keeps the admins' intents. Errors: baton.ErrNotFound, baton.ErrConflict.
+// Store keeps the admins' intents and detail types. Errors: baton.ErrNotFound,
+// baton.ErrConflict.
 type Store interface {
 	ListIntents(ctx context.Context) ([]Intent, error)
 	// SaveIntents upserts intents (create=true refuses existing names) and audits each change.
 	SaveIntents(ctx context.Context, actorID int64, list []Intent, create bool) (added, updated int, err error)
 	DeleteIntent(ctx context.Context, actorID int64, name string) error
-	// IntentsVersion changes whenever any intent changes.
+	// ListDetailTypes returns the admin-defined detail types, by name.
+	ListDetailTypes(ctx context.Context) ([]DetailType, error)
+	// SaveDetailTypes upserts detail types and audits each change; created counts new names.
+	SaveDetailTypes(ctx context.Context, actorID int64, list []DetailType) (created int, err error)
+	DeleteDetailType(ctx context.Context, actorID int64, name string) error
+	// IntentsVersion changes whenever any intent or detail type changes.
 	IntentsVersion(ctx context.Context) (string, error)
 }
 
 // Catalog is the admins' intents with the classifier trained on them. Every change retrains
 // the classifier before it is stored, so a change that cannot train is refused; other
-// processes notice the new version with Watch and retrain too — no restart.
+// processes notice the new version with Watch and retrain too — no restart. The classifier
+// always knows the built-in system intents (see WithBuiltins) next to the stored ones.
 type Catalog struct {
 	store   Store
 	model   *Model
 	log     *slog.Logger
+	mu      sync.Mutex // serialises changes, so stored and the model move together
+	stored  []Intent   // the admins' intents as stored
 	version string
 }
 
 // NewCatalog loads the intents from store and trains on them; an empty store trains on the
 // web-shop defaults (not written to the store: `baton intents import` or the demo do that).
 func NewCatalog(ctx context.Context, store Store, log *slog.Logger) (*Catalog, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	c := &Catalog{store: store, log: log}
-	list, version, err := c.load(ctx)
+	stored, types, version, err := c.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if c.model, err = NewModel(list, Options{}); err != nil {
+	if c.model, err = NewModelWith(trainingSet(stored), types, Options{}); err != nil {
 		return nil, fmt.Errorf("train intents: %w", err)
 	}
-	c.version = version
+	c.stored, c.version = stored, version
 	return c, nil
 }
 
-func (c *Catalog) load(ctx context.Context) ([]Intent, string, error) {
+// trainingSet is what the classifier learns for the stored intents: the web-shop defaults
+// when nothing is stored, and always the built-in system intents.
+func trainingSet(stored []Intent) []Intent {
+	if len(stored) == 0 {
+		return WithBuiltins(DefaultIntents())
+	}
+	return WithBuiltins(stored)
+}
+
+func (c *Catalog) load(ctx context.Context) ([]Intent, []DetailType, string, error) {
 	version, err := c.store.IntentsVersion(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	list, err := c.store.ListIntents(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	if len(list) == 0 {
-		list = DefaultIntents()
+	types, err := c.store.ListDetailTypes(ctx)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	return list, version, nil
+	return list, types, version, nil
 }
 
 // Model is the current classifier holder.
 func (c *Catalog) Model() *Model { return c.model }
 
-// List returns the current intents.
+// List returns the current intents: what the classifier knows, built-ins included.
 func (c *Catalog) List() []Intent { return c.model.Intents() }
+
+// Builtins returns how many of the current intents are built-in system intents.
+func (c *Catalog) Builtins() int { return CountBuiltins(c.model.Intents()) }
 
 // Get returns one intent.
 func (c *Catalog) Get(name string) (Intent, error) {
@@ -82,20 +108,73 @@ func (c *Catalog) Save(ctx context.Context, actorID int64, list []Intent, create
 	if len(list) == 0 {
 		return 0, 0, baton.Invalid("no intents given")
 	}
-	next := c.List()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next, err := c.withChanges(list, create)
+	if err != nil {
+		return 0, 0, err
+	}
+	return c.apply(ctx, next, c.model.CustomDetailTypes(), func() (int, int, error) {
+		return c.store.SaveIntents(ctx, actorID, normaliseAll(list), create)
+	})
+}
+
+// withChanges returns the stored intents with list saved over them.
+func (c *Catalog) withChanges(list []Intent, create bool) ([]Intent, error) {
+	next := slices.Clone(c.stored)
 	for _, in := range list {
 		in = normalise(in)
-		i := slices.IndexFunc(next, func(x Intent) bool { return x.Name == in.Name })
-		switch {
-		case i >= 0 && create:
-			return 0, 0, baton.Errorf(baton.ErrConflict, "conflict", "intent %q already exists", in.Name)
-		case i >= 0:
+		if _, exists := c.model.Intent(in.Name); exists && create {
+			return nil, baton.Errorf(baton.ErrConflict, "conflict", "intent %q already exists", in.Name)
+		}
+		if i := slices.IndexFunc(next, func(x Intent) bool { return x.Name == in.Name }); i >= 0 {
 			next[i] = in
-		default:
+		} else {
 			next = append(next, in)
 		}
 	}
-	return c.apply(ctx, next, func() (int, int, error) { return c.store.SaveIntents(ctx, actorID, normaliseAll(list), create) })
+	return next, nil
+}
+
+// ImportResult is what Import changed.
+type ImportResult struct {
+	Added, Updated int // intents
+	DetailTypes    int // detail types saved (created or replaced)
+	Known          int // intents the classifier now knows, built-ins included
+	Builtins       int // of which built-in
+}
+
+// Import saves a file's detail types and intents (intents may require the file's types),
+// validating and training on the whole result before anything is written.
+func (c *Catalog) Import(ctx context.Context, actorID int64, imp Import) (ImportResult, error) {
+	if len(imp.Intents) == 0 {
+		return ImportResult{}, baton.Invalid("no intents given")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	types, err := c.withTypes(imp.DetailTypes)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	next, err := c.withChanges(imp.Intents, false)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	var res ImportResult
+	res.Added, res.Updated, err = c.apply(ctx, next, types, func() (int, int, error) {
+		if len(imp.DetailTypes) > 0 {
+			if _, err := c.store.SaveDetailTypes(ctx, actorID, imp.DetailTypes); err != nil {
+				return 0, 0, err
+			}
+		}
+		return c.store.SaveIntents(ctx, actorID, normaliseAll(imp.Intents), false)
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res.DetailTypes = len(imp.DetailTypes)
+	res.Known, res.Builtins = len(c.List()), c.Builtins()
+	return res, nil
 }
 
 // AddExamples appends example utterances to one intent.
@@ -112,28 +191,95 @@ func (c *Catalog) AddExamples(ctx context.Context, actorID int64, name string, e
 	if _, _, err := c.Save(ctx, actorID, []Intent{in}, false); err != nil {
 		return in, err
 	}
-	return in, nil
+	return c.Get(name)
 }
 
-// Delete removes an intent.
+// Delete removes an intent. Built-in intents cannot be deleted.
 func (c *Catalog) Delete(ctx context.Context, actorID int64, name string) error {
+	if IsBuiltin(name) {
+		return baton.Invalid("%q is a built-in intent and cannot be deleted; change its reply, action or examples instead", name)
+	}
 	if _, err := c.Get(name); err != nil {
 		return err
 	}
-	next := slices.DeleteFunc(c.List(), func(x Intent) bool { return x.Name == name })
-	if len(next) < 2 {
-		return baton.Invalid("at least two intents must remain")
-	}
-	_, _, err := c.apply(ctx, next, func() (int, int, error) { return 0, 0, c.store.DeleteIntent(ctx, actorID, name) })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := slices.DeleteFunc(slices.Clone(c.stored), func(x Intent) bool { return x.Name == name })
+	_, _, err := c.apply(ctx, next, c.model.CustomDetailTypes(), func() (int, int, error) { return 0, 0, c.store.DeleteIntent(ctx, actorID, name) })
 	return err
 }
 
-// apply trains on next, writes the change, and makes the new classifier current.
-func (c *Catalog) apply(ctx context.Context, next []Intent, write func() (int, int, error)) (int, int, error) {
-	if err := ValidateAll(next); err != nil {
+// DetailTypes returns the built-in and admin-defined detail types.
+func (c *Catalog) DetailTypes() []DetailType { return c.model.DetailTypes() }
+
+// SaveDetailType creates or replaces an admin-defined detail type; created reports a new name.
+func (c *Catalog) SaveDetailType(ctx context.Context, actorID int64, d DetailType) (DetailType, bool, error) {
+	d = d.Normalized()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	types, err := c.withTypes([]DetailType{d})
+	if err != nil {
+		return d, false, err
+	}
+	var created int
+	_, _, err = c.apply(ctx, c.stored, types, func() (int, int, error) {
+		var err error
+		created, err = c.store.SaveDetailTypes(ctx, actorID, []DetailType{d})
+		return 0, 0, err
+	})
+	return d, created > 0, err
+}
+
+// withTypes returns the current custom detail types with list saved over them.
+func (c *Catalog) withTypes(list []DetailType) ([]DetailType, error) {
+	next := c.model.CustomDetailTypes()
+	for _, d := range list {
+		d = d.Normalized()
+		if err := d.Validate(); err != nil {
+			return nil, baton.Invalid("%v", err)
+		}
+		if i := slices.IndexFunc(next, func(x DetailType) bool { return x.Name == d.Name }); i >= 0 {
+			next[i] = d
+		} else {
+			next = append(next, d)
+		}
+	}
+	return next, nil
+}
+
+// DeleteDetailType removes an admin-defined detail type that no intent requires.
+func (c *Catalog) DeleteDetailType(ctx context.Context, actorID int64, name string) error {
+	if KnownDetail(name) {
+		return baton.Invalid("%q is a built-in detail type and cannot be deleted", name)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	types := c.model.CustomDetailTypes()
+	if !slices.ContainsFunc(types, func(d DetailType) bool { return d.Name == name }) {
+		return baton.Errorf(baton.ErrNotFound, "not_found", "detail type %q not found", name)
+	}
+	var users []string
+	for _, in := range c.List() {
+		if slices.Contains(in.RequiredDetails, name) {
+			users = append(users, in.Name)
+		}
+	}
+	if len(users) > 0 {
+		return baton.Errorf(baton.ErrConflict, "conflict", "detail type %q is required by intent %s; remove it there first", name, strings.Join(users, ", "))
+	}
+	types = slices.DeleteFunc(types, func(d DetailType) bool { return d.Name == name })
+	_, _, err := c.apply(ctx, c.stored, types, func() (int, int, error) { return 0, 0, c.store.DeleteDetailType(ctx, actorID, name) })
+	return err
+}
+
+// apply trains on the stored intents next (with the built-ins) and the detail types, writes
+// the change, and makes the new classifier current.
+func (c *Catalog) apply(ctx context.Context, next []Intent, types []DetailType, write func() (int, int, error)) (int, int, error) {
+	train := trainingSet(next)
+	if err := ValidateAll(train, types...); err != nil {
 		return 0, 0, baton.Invalid("%v", err)
 	}
-	candidate, err := NewModel(next, Options{})
+	candidate, err := NewModelWith(train, types, Options{})
 	if err != nil {
 		return 0, 0, baton.Invalid("the intents cannot be trained: %v", err)
 	}
@@ -141,9 +287,8 @@ func (c *Catalog) apply(ctx context.Context, next []Intent, write func() (int, i
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := c.model.Retrain(candidate.Intents()); err != nil {
-		return 0, 0, err
-	}
+	c.model.adopt(candidate)
+	c.stored = next
 	if v, err := c.store.IntentsVersion(ctx); err == nil {
 		c.version = v
 	}
@@ -166,27 +311,31 @@ func (c *Catalog) Watch(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Refresh retrains if the stored intents changed since the last load.
+// Refresh retrains if the stored intents or detail types changed since the last load.
 func (c *Catalog) Refresh(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	v, err := c.store.IntentsVersion(ctx)
 	if err != nil || v == c.version {
 		return err
 	}
-	list, v, err := c.load(ctx)
+	stored, types, v, err := c.load(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.model.Retrain(list); err != nil {
+	train := trainingSet(stored)
+	if err := c.model.RetrainWith(train, types); err != nil {
 		return err
 	}
-	c.version = v
-	c.log.InfoContext(ctx, "intents retrained", "intents", len(list))
+	c.stored, c.version = stored, v
+	c.log.InfoContext(ctx, "intents retrained", "intents", len(train), "detail_types", len(types))
 	return nil
 }
 
 func normalise(in Intent) Intent {
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Action == "" {
+	// A built-in intent without an action keeps the built-in's (see WithBuiltins).
+	if in.Action == "" && !IsBuiltin(in.Name) {
 		in.Action = ActionAnswer
 	}
 	var ex []string

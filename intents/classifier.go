@@ -156,7 +156,10 @@ func Train(list []Intent, opts Options) (*Classifier, error) {
 			continue
 		}
 		for _, ex := range in.Examples {
-			if strings.TrimSpace(ex) == "" {
+			// An example without words ("👍") has no features: it would teach only the bias, and
+			// pull every message of unseen words into its intent. Model.Classify matches it
+			// exactly instead.
+			if len(tokens(ex)) == 0 {
 				continue
 			}
 			// Keep at least one training row per intent by never holding out the first example.

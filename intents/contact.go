@@ -1,6 +1,7 @@
 package intents
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -38,35 +39,35 @@ func extractEmails(text string) []Detail {
 // ValidateEmail returns the normalised address (domain lower-cased) or a problem.
 func ValidateEmail(s string) (string, string) {
 	if strings.Count(s, "@") != 1 {
-		return "", "an email address has exactly one @"
+		return "", "that email address should have exactly one @"
 	}
 	local, domain, _ := strings.Cut(s, "@")
 	switch {
 	case local == "":
-		return "", "the part before @ is missing"
+		return "", "that email address is missing the part before the @"
 	case len(local) > 64:
-		return "", "the part before @ is too long"
+		return "", "the part before the @ in that email address is too long"
 	case strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, ".."):
-		return "", "dots in the part before @ are misplaced"
+		return "", "that email address has a dot in the wrong place before the @"
 	case domain == "":
-		return "", "the domain after @ is missing"
+		return "", "that email address is missing the part after the @"
 	}
 	domain = strings.ToLower(domain)
 	labels := strings.Split(domain, ".")
 	if len(labels) < 2 {
-		return "", "the domain has no ending like .com"
+		return "", "that email address is missing an ending like .com"
 	}
 	for _, l := range labels {
 		if l == "" || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") || len(l) > 63 {
-			return "", "the domain is malformed"
+			return "", "the part after the @ in that email address doesn't look right"
 		}
 	}
 	if tld := labels[len(labels)-1]; !tldPattern.MatchString(tld) || reservedTLD[tld] {
-		return "", "the domain ending is not valid"
+		return "", "that email address doesn't end in a real domain like .com"
 	}
 	addr := local + "@" + domain
 	if _, err := mail.ParseAddress(addr); err != nil {
-		return "", "the address is malformed"
+		return "", "that email address doesn't look right"
 	}
 	return addr, ""
 }
@@ -103,6 +104,9 @@ func extractPhones(text string, ctx ExtractContext) []Detail {
 		orderish := orderCue.MatchString(before) || ctx.Requested == DetailOrderNumber
 		if orderish && !plus && !(cue && lastIndex(phoneCue, before) > lastIndex(orderCue, before)) {
 			continue // an order number that happens to be long
+		}
+		if !plus && keywordBefore(text, s, ctx.foreign, max(0, s-40)+lastIndex(phoneCue, before)) {
+			continue // "account number 12345678": announced as something else
 		}
 		if !international && !cue && !weak && !separated {
 			continue
@@ -147,13 +151,33 @@ func ValidatePhone(raw, region string) (string, string) {
 	}
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil {
-		return "", "not a phone number"
+		if errors.Is(err, phonenumbers.ErrInvalidCountryCode) {
+			return "", "that phone number starts with a country code I don't know"
+		}
+		return "", "that doesn't look like a phone number"
 	}
 	if !phonenumbers.IsValidNumber(n) {
-		if strings.HasPrefix(s, "+") {
-			return "", "not a valid phone number for its country code"
+		switch phonenumbers.IsPossibleNumberWithReason(n) {
+		case phonenumbers.TOO_SHORT, phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
+			return "", "that phone number looks incomplete"
+		case phonenumbers.TOO_LONG:
+			return "", "that phone number has too many digits"
+		case phonenumbers.INVALID_COUNTRY_CODE:
+			return "", "that phone number starts with a country code I don't know"
 		}
-		return "", fmt.Sprintf("not a valid phone number in %s; add the country code (+…)", region)
+		// Shorter than the country's usual numbers: a digit group is probably missing.
+		if ex := phonenumbers.GetExampleNumber(phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode()))); ex != nil {
+			switch have, want := len(phonenumbers.GetNationalSignificantNumber(n)), len(phonenumbers.GetNationalSignificantNumber(ex)); {
+			case have < want:
+				return "", "that phone number looks incomplete"
+			case have > want+1:
+				return "", "that phone number has too many digits"
+			}
+		}
+		if strings.HasPrefix(s, "+") {
+			return "", "that phone number doesn't match its country code"
+		}
+		return "", fmt.Sprintf("that phone number doesn't look valid in %s; could you add the country code (like +44)?", region)
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), ""
 }
@@ -184,6 +208,11 @@ func extractOrders(text string, ctx ExtractContext) []Detail {
 			s, e = m[2], m[3]
 		}
 		raw := text[s:e]
+		// "zip code 10115", "account id 48213": a number announced as something else is not an
+		// order number, unless an order cue comes after that announcement.
+		if wb := text[max(0, s-40):s]; keywordBefore(text, s, ctx.foreign, max(0, s-40)+lastIndex(orderCue, wb)) {
+			continue
+		}
 		if !custom {
 			before := text[max(0, s-30):s]
 			hasLetters := strings.IndexFunc(raw, func(r rune) bool { return r > '9' }) >= 0
@@ -263,7 +292,7 @@ func extractMoney(text string) []Detail {
 		code := currencyCodes[cur]
 		v, ok := parseAmount(num)
 		if !ok {
-			out = append(out, Detail{Type: DetailMoney, Text: text[s:e], Start: s, End: e, Problem: "the amount is unclear"})
+			out = append(out, Detail{Type: DetailMoney, Text: text[s:e], Start: s, End: e, Problem: "I couldn't work out the amount"})
 			return
 		}
 		if kilo {

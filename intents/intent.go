@@ -1,7 +1,9 @@
-// Package intents understands one customer message: which admin-defined intent it expresses
-// (or that it is out of scope), the details it carries (email, phone, order number, dates,
-// money, name), its sentiment and its language. Everything here runs offline and
-// deterministically; an LLM, when configured, only refines the result through ParseLLM.
+// Package intents understands one customer message: which intent it expresses (the admins'
+// own, or one of the built-in system intents such as greeting, thanks and talk_to_human, which
+// every catalog keeps), or that it is out of scope; the details it carries (email, phone, order
+// number, dates, money, name, party size, and the detail types admins define, such as a zip
+// code or a membership level); its sentiment and its language. Everything here runs offline
+// and deterministically; an LLM, when configured, only refines the result through ParseLLM.
 package intents
 
 import (
@@ -75,8 +77,8 @@ func (in Intent) Validate() error {
 		errs = append(errs, errors.New("action reply needs a reply text"))
 	}
 	for _, d := range in.RequiredDetails {
-		if !KnownDetail(d) {
-			errs = append(errs, fmt.Errorf("unknown required detail %q", d))
+		if !namePattern.MatchString(d) {
+			errs = append(errs, fmt.Errorf("required detail %q must be a detail type name (lower_snake_case)", d))
 		}
 	}
 	if in.OrderPattern != "" {
@@ -90,13 +92,16 @@ func (in Intent) Validate() error {
 	return nil
 }
 
-// ValidateAll checks every intent and that names are unique.
-func ValidateAll(list []Intent) error {
+// ValidateAll checks every intent, that names are unique, and that every required detail is a
+// built-in type or one of the custom types with its ask and re-ask texts.
+func ValidateAll(list []Intent, custom ...DetailType) error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, in := range list {
 		if err := in.Validate(); err != nil {
 			errs = append(errs, err)
+		} else if err := checkRequired(in, custom); err != nil {
+			errs = append(errs, fmt.Errorf("intent %q: %w", in.Name, err))
 		}
 		if seen[in.Name] {
 			errs = append(errs, fmt.Errorf("intent %q defined twice", in.Name))
@@ -122,13 +127,13 @@ func (in Intent) OrderRegexp() *regexp.Regexp {
 var defaultsYAML []byte
 
 type defaultFile struct {
-	Intents    []Intent `yaml:"intents"`
-	OutOfScope []string `yaml:"out_of_scope"`
+	Intents    []Intent
+	OutOfScope []string
 }
 
 var loadDefaults = sync.OnceValues(func() (defaultFile, error) {
-	list, oos, err := parseYAML(defaultsYAML)
-	return defaultFile{Intents: list, OutOfScope: oos}, err
+	imp, err := parseYAML(defaultsYAML, nil)
+	return defaultFile{Intents: imp.Intents, OutOfScope: imp.OutOfScope}, err
 })
 
 // DefaultIntents returns the web-shop intents the demo seeds. Each call returns a fresh copy.

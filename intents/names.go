@@ -16,7 +16,7 @@ var (
 	// "my name is ana": an explicit cue accepts lower case.
 	reNameExplicit = regexp.MustCompile(`(?i)\b(?:my name is|my name's|name is|call me|name:)\s+([\p{L}'’\-]+(?:\s+[\p{L}'’\-]+)?)`)
 	reNameAfter    = regexp.MustCompile(`((?:` + nameWord + `)(?:\s+(?:` + nameWord + `)){0,2})\s+(?i:is my name|here|speaking)\b`)
-	reBareName     = regexp.MustCompile(`^\s*(?i:(?:it's|it is|its|sure,?|yes,?|ok,?|okay,?|hi,?|name:|the name is|i'm|i am|this is)\s+)?([\p{L}'’\-]+(?:\s+[\p{L}'’\-]+){0,2})\s*[.!]?\s*$`)
+	reBareName     = regexp.MustCompile(`^\s*(?i:(?:it's|it is|its|sure,?|yes,?|ok,?|okay,?|hi,?|name:|the name is|i'm|i am|this is)\s+)?([\p{L}'’\-]+(?:\s+[\p{L}'’\-]+){0,3})\s*[.!]?\s*$`)
 )
 
 // notNames are capitalised words that follow "I'm" or "this is" without being names.
@@ -36,17 +36,98 @@ func init() {
 	}
 }
 
+// commonWords are everyday words that a short reply is made of when it is not a name: "For
+// Less Money", "yes", "why", "ok thanks". Names that are also words (Will, Rose, Grace, Mark)
+// are deliberately absent.
+var commonWords = map[string]bool{}
+
+func init() {
+	for w := range notNames {
+		commonWords[w] = true
+	}
+	for _, w := range strings.Fields(`for less more most money cash yes yeah yep nope no nah ok okay k thanks thank thx ty
+		hi hello hey why what who whom whose when where how which is are was were be been being am do does did done
+		have has had can could would should shall might must not and or but if then than because
+		with without to of by as into onto like only too much many some any none nothing something
+		anything everything someone anyone everyone nobody these those its mine yours ours theirs
+		him herself himself myself yourself sorry great perfect cool nice alright right wrong true false
+		help need needs want wants know think get got give take make come see look lol haha idea
+		number email phone address name username password account order orders item items product
+		products price cost free cheap refund return returns delivery shipping shipment package parcel
+		question answer problem issue card payment bill invoice store shop website app online
+		yet again later soon ago anyway maybe perhaps probably definitely absolutely exactly
+		same other another else whatever whenever stop cancel wait asap urgent ah oh um uh hmm well
+		that's it's i'm i've i'd i'll what's let's there's here's don't can't won't didn't isn't doesn't
+		wasn't aren't haven't you're we're they're`) {
+		commonWords[w] = true
+	}
+}
+
+// LooksLikeName reports whether s, on its own, could be a person's name: one to four words of
+// letters (hyphens and apostrophes inside are fine: O'Neil, Anne-Marie), no digits, no common
+// words, not a sentence or a question. "Ana", "ana silva", "Mary-Jane O'Neil" pass; "For Less
+// Money", "ok thanks", "why?", "ana_88" do not.
+func LooksLikeName(s string) bool {
+	s = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(s), ".!"))
+	if s == "" || len(s) > 60 {
+		return false
+	}
+	words := strings.Fields(s)
+	if len(words) > 4 {
+		return false
+	}
+	for _, w := range words {
+		if !nameToken(w) || commonWords[strings.ToLower(w)] {
+			return false
+		}
+	}
+	return true
+}
+
+// nameToken is letters with ' or - only between letters.
+func nameToken(w string) bool {
+	rs := []rune(w)
+	for i, r := range rs {
+		switch {
+		case unicode.IsLetter(r) || unicode.Is(unicode.Mn, r):
+		case (r == '\'' || r == '’' || r == '-') && i > 0 && i < len(rs)-1:
+		default:
+			return false
+		}
+	}
+	return len(rs) > 0
+}
+
 func extractNames(text string, ctx ExtractContext) []Detail {
 	var out []Detail
-	add := func(s, e int) {
+	// strict: the cue does not require capitals, so the words must look like a name; bare: the
+	// reply must, with only a trailing "today" or "please" trimmed ("Ah alright" is not "Ah").
+	const (
+		cued = iota
+		strict
+		bare
+	)
+	add := func(s, e int, mode int) {
 		raw := text[s:e]
 		words := strings.Fields(raw)
 		// Drop trailing words that are clearly not part of a name.
 		for len(words) > 0 && notNames[strings.ToLower(words[len(words)-1])] {
 			words = words[:len(words)-1]
 		}
+		for mode == strict && len(words) > 0 && commonWords[strings.ToLower(words[len(words)-1])] {
+			words = words[:len(words)-1]
+		}
 		if len(words) == 0 || notNames[strings.ToLower(words[0])] {
 			return
+		}
+		if mode != cued && !LooksLikeName(strings.Join(words, " ")) {
+			return
+		}
+		if end := s + len(raw); end < len(text) {
+			// "Ana_88", "Ana2": part of a handle, not a name.
+			if r, _ := utf8.DecodeRuneInString(text[end:]); r == '_' || unicode.IsDigit(r) {
+				return
+			}
 		}
 		raw = strings.Join(words, " ")
 		if !strings.HasPrefix(text[s:], raw) {
@@ -61,18 +142,19 @@ func extractNames(text string, ctx ExtractContext) []Detail {
 		out = append(out, Detail{Type: DetailName, Value: titleName(raw), Text: raw, Start: s, End: e, Valid: true})
 	}
 	for _, m := range reNameExplicit.FindAllStringSubmatchIndex(text, -1) {
-		add(m[2], m[3])
+		add(m[2], m[3], strict)
 	}
 	for _, m := range reNameCue.FindAllStringSubmatchIndex(text, -1) {
-		add(m[2], m[3])
+		add(m[2], m[3], cued)
 	}
 	for _, m := range reNameAfter.FindAllStringSubmatchIndex(text, -1) {
-		add(m[2], m[3])
+		add(m[2], m[3], cued)
 	}
+	// A bare reply is a name only when the bot asked for one and it looks like one.
 	requested := ctx.Requested == DetailName || ctx.Requested == "first_name" || ctx.Requested == "last_name"
 	if requested && len(out) == 0 {
 		if m := reBareName.FindStringSubmatchIndex(text); m != nil {
-			add(m[2], m[3])
+			add(m[2], m[3], bare)
 		}
 	}
 	return out

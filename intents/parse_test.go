@@ -32,6 +32,12 @@ func TestParseFile(t *testing.T) {
 		{name: "csv empty example", file: "a.csv", body: "greeting,hi\nthanks,\n", wantErr: "line 2: empty example"},
 		{name: "bad regexp", file: "a.yaml", body: "- name: x\n  order_pattern: '(['\n  examples: [a]\n", wantErr: "order_pattern"},
 		{name: "unknown format", file: "a.txt", body: "hi", wantErr: "unknown format"},
+		{name: "detail types", file: "a.yaml", body: "detail_types:\n  - name: shoe_size\n    pattern: '\\b(\\d{2})\\b'\n    keywords: [size]\n    ask: Which size?\n    reask: Which EU size, like 42?\nintents:\n  - name: x\n    required_details: [shoe_size]\n    examples: [a]\n",
+			wantNames: []string{"x"}},
+		{name: "detail type without ask", file: "a.yaml", body: "detail_types:\n  - name: shoe_size\n    pattern: x\nintents:\n  - name: x\n    examples: [a]\n", wantErr: "line 2: detail type \"shoe_size\": needs an ask text"},
+		{name: "detail type unknown field", file: "a.yaml", body: "detail_types:\n  - name: shoe_size\n    regex: x\n    ask: a\n    reask: b\nintents:\n  - name: x\n    examples: [a]\n", wantErr: `line 3: unknown detail type field "regex"`},
+		{name: "detail types json", file: "a.json", body: `{"detail_types":[{"name":"tier","values":["Gold","Silver"],"ask":"Which tier?","reask":"Gold or Silver?"}],"intents":[{"name":"x","examples":["a"],"required_details":["tier"]}]}`,
+			wantNames: []string{"x"}},
 		{name: "empty", file: "a.yaml", body: "", wantErr: "no intents"},
 	}
 	for _, tt := range tests {
@@ -50,7 +56,8 @@ func TestParseFile(t *testing.T) {
 			var names []string
 			for _, in := range got {
 				names = append(names, in.Name)
-				if in.Action == "" {
+				// A built-in without an action inherits the built-in's (WithBuiltins).
+				if in.Action == "" && !IsBuiltin(in.Name) {
 					t.Errorf("intent %s has no default action", in.Name)
 				}
 			}
@@ -101,5 +108,21 @@ func TestDefaultIntentsCoverWebShop(t *testing.T) {
 	}
 	if len(DefaultOutOfScope()) < 20 {
 		t.Error("too few default out-of-scope dev messages")
+	}
+}
+
+func TestParseImportKnowsStoredTypes(t *testing.T) {
+	t.Parallel()
+	body := "- name: x\n  required_details: [zip_code]\n  examples: [a]\n"
+	if _, err := ParseImport("a.yaml", strings.NewReader(body), nil); err == nil || !strings.Contains(err.Error(), "zip_code") {
+		t.Errorf("without stored types: %v, want an error naming zip_code", err)
+	}
+	imp, err := ParseImport("a.yaml", strings.NewReader(body), func(name string) bool { return name == "zip_code" })
+	if err != nil || len(imp.Intents) != 1 {
+		t.Errorf("with zip_code stored: %+v, %v", imp, err)
+	}
+	imp, err = ParseImport("a.yaml", strings.NewReader("detail_types:\n  - {name: tier, values: [Gold], ask: a, reask: b}\nintents:\n  - {name: y, examples: [b]}\nout_of_scope: [tell me a joke]\n"), nil)
+	if err != nil || len(imp.DetailTypes) != 1 || imp.DetailTypes[0].Label != "tier" || len(imp.OutOfScope) != 1 {
+		t.Errorf("ParseImport = %+v, %v", imp, err)
 	}
 }

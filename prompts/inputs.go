@@ -11,6 +11,18 @@ const (
 	ReaskDate        Name = "reask_date"         // ReaskInput
 	ReaskMoney       Name = "reask_money"        // ReaskInput
 	ReaskName        Name = "reask_name"         // ReaskInput
+	ReaskTime        Name = "reask_time"         // ReaskInput
+	ReaskPeople      Name = "reask_people"       // ReaskInput
+	ReaskDetail      Name = "reask_detail"       // ReaskInput: any other detail, by its Label
+	AskEmail         Name = "ask_email"          // DetailAskInput
+	AskPhone         Name = "ask_phone"          // DetailAskInput
+	AskOrderNumber   Name = "ask_order_number"   // DetailAskInput
+	AskDate          Name = "ask_date"           // DetailAskInput
+	AskTime          Name = "ask_time"           // DetailAskInput
+	AskMoney         Name = "ask_money"          // DetailAskInput
+	AskName          Name = "ask_name"           // DetailAskInput
+	AskPeople        Name = "ask_people"         // DetailAskInput
+	AskDetail        Name = "ask_detail"         // DetailAskInput: any other detail, by its Label
 	AnswerSystem     Name = "answer_system"      // AnswerInput
 	AnswerUser       Name = "answer_user"        // AnswerInput
 	ClassifySystem   Name = "classify_system"    // ClassifyInput
@@ -32,11 +44,19 @@ type AckHandoffInput struct {
 	AfterHours   bool   // nobody is working now
 }
 
-// ReaskInput is the data of the reask_* templates, sent when a required detail is missing or
-// did not validate.
+// ReaskInput is the data of the ask_* and reask_* templates: ask_* asks for a required detail
+// the first time, reask_* again when it is missing or did not validate.
 type ReaskInput struct {
+	Label   string // the detail's name for customers, e.g. "zip code" (the generic templates use it)
 	Invalid string // what the customer sent that did not validate; empty when nothing was given
+	// Problem says what was wrong, as a customer-presentable phrase that reads after "Sorry, "
+	// (intents.Detail.Problem, e.g. "that phone number looks incomplete"); may be empty.
+	Problem string
 }
+
+// DetailAskInput is the data of the ask_* templates (the same fields as ReaskInput, so one
+// value serves both).
+type DetailAskInput = ReaskInput
 
 // ChunkInput is one retrieved knowledge-base chunk.
 type ChunkInput struct {
@@ -91,7 +111,17 @@ func Sample(name Name) (any, bool) {
 	case ReaskEmail:
 		return ReaskInput{Invalid: "ana.perez@"}, true
 	case ReaskPhone:
-		return ReaskInput{Invalid: "555-01"}, true
+		return ReaskInput{Invalid: "+44 20 7946", Problem: "that phone number looks incomplete"}, true
+	case ReaskTime:
+		return ReaskInput{Invalid: "half past never"}, true
+	case ReaskPeople:
+		return ReaskInput{}, true
+	case ReaskDetail:
+		return ReaskInput{Label: "membership level", Invalid: "platinum", Problem: "that isn't a membership level I know (Gold, Silver or Bronze)"}, true
+	case AskEmail, AskPhone, AskOrderNumber, AskDate, AskTime, AskMoney, AskName, AskPeople:
+		return DetailAskInput{}, true
+	case AskDetail:
+		return DetailAskInput{Label: "zip code"}, true
 	case ReaskOrderNumber:
 		return ReaskInput{}, true
 	case ReaskDate:

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/intents/eval"
@@ -15,9 +16,13 @@ import (
 
 const intentsHelp = `Usage: baton intents SUBCOMMAND [flags]
 
-  import [--dry-run] FILE   create or update intents from YAML, JSON or CSV (name,example);
-                            the classifier is retrained first, so a file that cannot train is refused
-  list                      list the intents and their example counts
+  import [--dry-run] FILE   create or update intents from YAML, JSON or CSV (name,example), and
+                            custom detail types under a detail_types key; the classifier is
+                            retrained first, so a file that cannot train is refused. The built-in
+                            intents (greeting, thanks, goodbye, are_you_a_bot, talk_to_human,
+                            complaint) stay, whatever the file holds
+  list                      list the intents the classifier knows, with their example counts,
+                            and the custom detail types
 `
 
 func cmdIntents(ctx context.Context, args []string, stdout io.Writer) error {
@@ -46,20 +51,26 @@ func intentsImport(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("open %s: %w", rest[0], err)
 	}
 	defer f.Close()
-	list, err := intents.ParseFile(filepath.Base(rest[0]), f)
+	cat, err := intents.NewCatalog(ctx, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
-	cat, err := intents.NewCatalog(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The file's intents may require detail types stored earlier as well as its own.
+	stored := func(name string) bool { _, ok := cat.Model().DetailType(name); return ok }
+	imp, err := intents.ParseImport(filepath.Base(rest[0]), f, stored)
 	if err != nil {
 		return err
 	}
-	added, updated, err := cat.Save(ctx, 0, list, false)
+	res, err := cat.Import(ctx, 0, imp)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "imported %d intents: %d added, %d updated; the classifier now knows %d intents\n",
-		len(list), added, updated, len(cat.List()))
+		len(imp.Intents), res.Added, res.Updated, res.Known)
+	if res.DetailTypes > 0 {
+		fmt.Fprintf(stdout, "imported %d detail types\n", res.DetailTypes)
+	}
+	fmt.Fprintf(stdout, "the classifier knows %d intents (%d built-in)\n", res.Known, res.Builtins)
 	return nil
 }
 
@@ -69,16 +80,29 @@ func intentsList(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Pool.Close()
-	list, err := db.ListIntents(ctx)
+	stored, err := db.ListIntents(ctx)
 	if err != nil {
 		return err
 	}
-	if len(list) == 0 {
-		fmt.Fprintln(stdout, "no intents stored: Baton uses its web-shop defaults (baton intents import FILE to set your own)")
-		list = intents.DefaultIntents()
+	cat, err := intents.NewCatalog(ctx, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
 	}
+	if len(stored) == 0 {
+		fmt.Fprintln(stdout, "no intents stored: Baton uses its web-shop defaults (baton intents import FILE to set your own)")
+	}
+	// What the classifier knows: the stored intents, then the built-ins the admins did not define.
+	list := cat.List()
 	for _, in := range list {
 		fmt.Fprintf(stdout, "%-20s %-20s %3d examples  needs %v\n", in.Name, in.Action, len(in.Examples), in.RequiredDetails)
+	}
+	fmt.Fprintf(stdout, "the classifier knows %d intents (%d built-in)\n", len(list), cat.Builtins())
+	for _, d := range cat.Model().CustomDetailTypes() {
+		how := "pattern " + d.Pattern
+		if len(d.Values) > 0 {
+			how = "values " + strings.Join(d.Values, ", ")
+		}
+		fmt.Fprintf(stdout, "detail type %-20s %s\n", d.Name, how)
 	}
 	return nil
 }

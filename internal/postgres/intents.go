@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -94,7 +95,82 @@ func (db *DB) DeleteIntent(ctx context.Context, actorID int64, name string) erro
 	})
 }
 
-// IntentsVersion changes whenever an intent is saved or deleted.
+// ListDetailTypes returns the admin-defined detail types, by name.
+func (db *DB) ListDetailTypes(ctx context.Context) ([]intents.DetailType, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT name, definition FROM detail_types ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list detail types: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (intents.DetailType, error) {
+		var name string
+		var def []byte
+		var d intents.DetailType
+		if err := r.Scan(&name, &def); err != nil {
+			return d, err
+		}
+		if err := json.Unmarshal(def, &d); err != nil {
+			return d, fmt.Errorf("decode detail type %s: %w", name, err)
+		}
+		d.Name, d.Builtin = name, false
+		return d, nil
+	})
+}
+
+// SaveDetailTypes upserts detail types in one transaction, auditing each, and bumps the
+// intents version so other processes reload them.
+func (db *DB) SaveDetailTypes(ctx context.Context, actorID int64, list []intents.DetailType) (created int, err error) {
+	now := db.Clock.Now()
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		created = 0
+		for _, d := range list {
+			def, err := json.Marshal(d)
+			if err != nil {
+				return fmt.Errorf("encode detail type %s: %w", d.Name, err)
+			}
+			var before []byte
+			err = tx.QueryRow(ctx, `SELECT definition FROM detail_types WHERE name = $1 FOR UPDATE`, d.Name).Scan(&before)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("read detail type %s: %w", d.Name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO detail_types (name, definition, updated_at) VALUES ($1, $2, $3)
+				ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+				d.Name, def, now); err != nil {
+				return fmt.Errorf("save detail type %s: %w", d.Name, err)
+			}
+			action := "update"
+			var b any
+			if before == nil {
+				action, created = "create", created+1
+			} else {
+				b = json.RawMessage(before)
+			}
+			if err := Audit(ctx, tx, db, actorID, action, "detail_type", d.Name, b, d); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `SELECT nextval('intents_version')`); err != nil {
+			return fmt.Errorf("bump intents version: %w", err)
+		}
+		return nil
+	})
+	return created, err
+}
+
+// DeleteDetailType removes a detail type and audits it.
+func (db *DB) DeleteDetailType(ctx context.Context, actorID int64, name string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var before []byte
+		if err := tx.QueryRow(ctx, `DELETE FROM detail_types WHERE name = $1 RETURNING definition`, name).Scan(&before); err != nil {
+			return notFound(err, "detail type "+name)
+		}
+		if _, err := tx.Exec(ctx, `SELECT nextval('intents_version')`); err != nil {
+			return fmt.Errorf("bump intents version: %w", err)
+		}
+		return Audit(ctx, tx, db, actorID, "delete", "detail_type", name, json.RawMessage(before), nil)
+	})
+}
+
+// IntentsVersion changes whenever an intent or a detail type is saved or deleted.
 func (db *DB) IntentsVersion(ctx context.Context) (string, error) {
 	var v int64
 	var called bool

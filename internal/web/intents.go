@@ -9,10 +9,50 @@ import (
 	"github.com/batonhq/baton/intents"
 )
 
-// MountIntents registers the admin API for intents and the classification playground.
+// MountIntents registers the admin API for intents, detail types and the classification
+// playground.
 func (s *Server) MountIntents(cat *intents.Catalog, clock baton.Clock) {
 	s.Handle("GET /v1/intents", Admin, 0, func(w http.ResponseWriter, r *http.Request) error {
-		return WriteJSON(w, http.StatusOK, map[string]any{"intents": cat.List()})
+		list := cat.List()
+		var builtins []string
+		for _, in := range list {
+			if intents.IsBuiltin(in.Name) {
+				builtins = append(builtins, in.Name)
+			}
+		}
+		// count is what the classifier really knows, built-ins included.
+		return WriteJSON(w, http.StatusOK, map[string]any{"intents": list, "count": len(list), "builtin_count": len(builtins), "builtins": builtins})
+	})
+	s.Handle("GET /v1/detail-types", Admin, 0, func(w http.ResponseWriter, r *http.Request) error {
+		return WriteJSON(w, http.StatusOK, map[string]any{"detail_types": cat.DetailTypes()})
+	})
+	s.Handle("PUT /v1/detail-types/{name}", Admin, 64<<10, func(w http.ResponseWriter, r *http.Request) error {
+		var d intents.DetailType
+		if err := DecodeJSON(r, &d); err != nil {
+			return err
+		}
+		if d.Name == "" {
+			d.Name = r.PathValue("name")
+		}
+		if d.Name != r.PathValue("name") {
+			return baton.Invalid("the name in the body must match the path")
+		}
+		out, created, err := cat.SaveDetailType(r.Context(), Actor(r), d)
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		return WriteJSON(w, status, out)
+	})
+	s.Handle("DELETE /v1/detail-types/{name}", Admin, 0, func(w http.ResponseWriter, r *http.Request) error {
+		if err := cat.DeleteDetailType(r.Context(), Actor(r), r.PathValue("name")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 	s.Handle("GET /v1/intents/{name}", Admin, 0, func(w http.ResponseWriter, r *http.Request) error {
 		in, err := cat.Get(r.PathValue("name"))
