@@ -142,7 +142,9 @@ func (b *Brain) understand(ctx context.Context, st baton.TurnState) understood {
 	}
 	xctx := intents.ExtractContext{Location: loc, Requested: requested}
 	if open, ok := b.Intents.Intent(conv.State.OpenIntent); ok {
-		xctx.OrderPattern = open.OrderRegexp()
+		// The open intent's patterns and details apply to every message until it is served.
+		xctx.OrderPattern = b.Intents.OrderPattern(open.Name)
+		xctx.Expect = open.RequiredDetails
 	}
 	prior := 0
 	for _, m := range st.History {

@@ -8,21 +8,30 @@ import (
 	"github.com/batonhq/baton/prompts"
 )
 
-var detailLabels = map[string]string{"order_number": "order number", "email": "email address", "phone": "phone number",
-	"date": "date", "time": "time", "money": "amount", "name": "name", "people": "number of people"}
-
 // detailLabel is how a detail type is named to the customer.
-func detailLabel(_ *intents.Model, t string) string {
-	if l := detailLabels[t]; l != "" {
-		return l
+func detailLabel(model *intents.Model, t string) string {
+	if model != nil {
+		if d, ok := model.DetailType(t); ok && d.Label != "" {
+			return d.Label
+		}
 	}
 	return strings.ReplaceAll(t, "_", " ")
 }
 
-// detailQuestion asks for a detail: the first time plainly, again with what was wrong.
-func (b *Brain) detailQuestion(ctx context.Context, _ *intents.Model, t string, reask bool, problem string) (string, error) {
-	if name := intents.ReaskTemplate(t); name != "" && (reask || problem != "") {
-		return b.render(ctx, prompts.Name(name), prompts.ReaskInput{Invalid: problem})
+// detailQuestion asks for a detail: the first time plainly, again with what was wrong. An
+// admin-defined type brings its own texts; a built-in one has its templates.
+func (b *Brain) detailQuestion(ctx context.Context, model *intents.Model, t string, reask bool, problem string) (string, error) {
+	d, ok := model.DetailType(t)
+	if ok && !d.Builtin && d.Ask != "" {
+		text := d.Ask
+		if reask && d.Reask != "" {
+			text = d.Reask
+		}
+		if problem != "" {
+			text = "Sorry, " + problem + ". " + text
+		}
+		return text, nil
 	}
-	return "Could you send me your " + detailLabel(nil, t) + "?", nil
+	return b.render(ctx, prompts.DetailTemplate(t, reask || problem != ""),
+		prompts.ReaskInput{Label: detailLabel(model, t), Problem: problem})
 }

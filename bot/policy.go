@@ -351,11 +351,16 @@ func (p *policy) intents(answered bool) bool {
 		}
 	}
 	if hasOpen && p.st.Stage == baton.StageGathering {
-		// Something else was said while details are awaited: answered first, then a reminder.
+		// Something else was said while details are awaited: answered first, then a reminder;
+		// a reply that is neither an answerable question nor small talk is a failed answer to
+		// the detail question, and asked again (within the limit).
 		if answered {
 			p.remind(open)
+			return false
 		}
-		return false
+		if !slices.ContainsFunc(in.Messages, func(m Understood) bool { return m.Kind == KindSmallTalk }) {
+			return p.gather(open, false)
+		}
 	}
 	return false
 }
