@@ -27,6 +27,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bot"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/postgres"
@@ -218,7 +219,7 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		res.Messages += s.Messages
 		res.Errors += s.Errors
 	}
-	res.AsynqNoopTasksPerSc, err = asynqNoop(ctx, b.app.redisOpt, cfg.QueuePrefix+"-noop", 20000)
+	res.AsynqNoopTasksPerSc, err = asynqNoop(ctx, b.app.RedisOpt, cfg.QueuePrefix+"-noop", 20000)
 	if err != nil {
 		return err
 	}
@@ -271,7 +272,7 @@ func rssMB() float64 {
 
 // pipelineBench is Baton running in this process on a fresh database, with a delivery sink.
 type pipelineBench struct {
-	app     *app
+	app     *app.App
 	writes  *writeCounter
 	base    string
 	secret  string
@@ -306,13 +307,12 @@ func newPipelineBench(ctx context.Context, cfg *config.Config, keep bool) (*pipe
 	c.DatabaseURL, c.WebhookSecret, c.OutboundURL = dbURL, b.secret, "http://"+sinkLn.Addr().String()
 	c.QueuePrefix = fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := newApp(ctx, &c, log, b.writes)
+	// The minimal bot: the benchmark measures the pipeline, not the models.
+	a, err := app.New(ctx, &c, log, app.Options{Decider: bot.Minimal{}, Tracer: b.writes})
 	if err != nil {
 		drop()
 		return nil, err
 	}
-	// The minimal bot: the benchmark measures the pipeline, not the models.
-	a.brain = bot.Minimal{}
 	b.app = a
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -321,19 +321,19 @@ func newPipelineBench(ctx context.Context, cfg *config.Config, keep bool) (*pipe
 	b.base = "http://" + ln.Addr().String()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.runBoth(runCtx, ln) }()
+	go func() { done <- a.Run(runCtx, ln) }()
 	b.stop = func() {
 		cancel()
 		<-done
 		sink.Close()
 	}
-	b.rdb = a.redisOpt.MakeRedisClient().(redis.UniversalClient)
+	b.rdb = a.RedisOpt.MakeRedisClient().(redis.UniversalClient)
 	return b, nil
 }
 
 func (b *pipelineBench) close() {
 	b.stop()
-	deleteQueues(b.app.redisOpt, b.app.queues.Chat, b.app.queues.Background)
+	deleteQueues(b.app.RedisOpt, b.app.Queues.Chat, b.app.Queues.Background)
 	b.rdb.Close()
 	b.app.Close()
 	b.dropDB()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bot"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/dbtest"
@@ -87,7 +88,7 @@ func (s *sink) forConversation(id int64) []delivered {
 
 // testBaton is a running Baton (HTTP + workers) on a private database and private queues.
 type testBaton struct {
-	*app
+	*app.App
 	URL    string
 	sink   *sink
 	cancel context.CancelFunc
@@ -151,24 +152,24 @@ func startBatonOn(t testing.TB, dbURL string, o testOptions, snk *sink) *testBat
 	cfg := testConfig(t, dbURL, o, snk.srv.URL)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, log, nil)
+	brain := o.brain
+	if brain == nil && !o.realBot {
+		brain = bot.Minimal{}
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{Decider: brain})
 	if err != nil {
 		t.Fatal(err)
-	}
-	a.brain = o.brain
-	if a.brain == nil && !o.realBot {
-		a.brain = bot.Minimal{}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := &testBaton{app: a, URL: "http://" + ln.Addr().String(), sink: snk, cancel: cancel, done: make(chan error, 1), dbURL: dbURL}
+	tb := &testBaton{App: a, URL: "http://" + ln.Addr().String(), sink: snk, cancel: cancel, done: make(chan error, 1), dbURL: dbURL}
 	go func() {
 		if o.noWork {
-			tb.done <- a.serveHTTP(ctx, ln)
+			tb.done <- a.Serve(ctx, ln)
 		} else {
-			tb.done <- a.runBoth(ctx, ln)
+			tb.done <- a.Run(ctx, ln)
 		}
 	}()
 	t.Cleanup(tb.stop)
@@ -185,7 +186,7 @@ func (tb *testBaton) stop() {
 	case <-time.After(10 * time.Second):
 	}
 	tb.cancel = nil
-	tb.app.Close()
+	tb.App.Close()
 }
 
 type webhookMsg struct {
@@ -253,7 +254,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 func (tb *testBaton) count(t testing.TB, q string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := tb.db.Pool.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
+	if err := tb.DB.Pool.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n

@@ -9,10 +9,10 @@ import (
 func TestHelpCenterQuestionGetsCitedAnswerAndUnknownOneAGap(t *testing.T) {
 	t.Parallel()
 	tb := startBaton(t, testOptions{window: 0, realBot: true})
-	if _, err := tb.kb.Seed(context.Background()); err != nil {
+	if _, err := tb.Knowledge.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.kb.EmbedPending(context.Background(), nil); err != nil {
+	if _, err := tb.Knowledge.EmbedPending(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	_, b := tb.post(t, msg("cust-kb", "Ida", "kb-1", "How long does standard delivery take and what does it cost?"))
@@ -23,7 +23,7 @@ func TestHelpCenterQuestionGetsCitedAnswerAndUnknownOneAGap(t *testing.T) {
 		t.Fatalf("answer %q has citations %+v; want at least one with a title and chunk", d.Text, d.Citations)
 	}
 	var trace map[string]any
-	tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
+	tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
 	if trace["action"] != "answer" || trace["knowledge"] == nil {
 		t.Errorf("trace %v; want action answer with the retrieval trace", trace)
 	}

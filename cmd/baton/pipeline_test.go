@@ -100,7 +100,7 @@ func TestBurstGetsOneAnswerThatReadsAll(t *testing.T) {
 		t.Fatalf("%d replies to a burst of 3; want 1", n)
 	}
 	var seen []int64
-	if err := tb.db.Pool.QueryRow(context.Background(), `SELECT message_ids FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&seen); err != nil {
+	if err := tb.DB.Pool.QueryRow(context.Background(), `SELECT message_ids FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&seen); err != nil {
 		t.Fatal(err)
 	}
 	if len(seen) != 3 {
@@ -159,7 +159,7 @@ func TestMessageDuringTurnIsAnsweredByNextTurn(t *testing.T) {
 			waitFor(t, 15*time.Second, "both answered", func() bool {
 				return tb.count(t, `SELECT count(*) FROM messages WHERE author = 'customer' AND processed_at IS NULL`) == 0
 			})
-			rows, err := tb.db.Pool.Query(context.Background(), `SELECT message_ids FROM turn_traces WHERE conversation_id = $1 ORDER BY id`, conv)
+			rows, err := tb.DB.Pool.Query(context.Background(), `SELECT message_ids FROM turn_traces WHERE conversation_id = $1 ORDER BY id`, conv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,7 +284,7 @@ func TestKilledWorkerTurnIsAnsweredOnceBySweeper(t *testing.T) {
 	// 2. A worker took the task and died mid-turn: its task is gone from the queue (asynq would
 	// only recover it after 60 s or more) and its lease is still in the row.
 	ctx := context.Background()
-	if _, err := http1.db.ClaimLease(ctx, conv, "dead-worker", 2*time.Second); err != nil {
+	if _, err := http1.DB.ClaimLease(ctx, conv, "dead-worker", 2*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET dispatched_at = now()`); err != nil {
@@ -308,28 +308,28 @@ func TestTurnThatOutlivesItsLeaseCannotWrite(t *testing.T) {
 	conv := id(b["conversation_id"])
 	ctx := context.Background()
 	clock := baton.NewManualClock(time.Now())
-	tb.db.Clock = clock
-	old, err := tb.db.ClaimLease(ctx, conv, "slow-worker", time.Second)
+	tb.DB.Clock = clock
+	old, err := tb.DB.ClaimLease(ctx, conv, "slow-worker", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.db.ClaimLease(ctx, conv, "other", time.Second); err != baton.ErrLeaseBusy {
+	if _, err := tb.DB.ClaimLease(ctx, conv, "other", time.Second); err != baton.ErrLeaseBusy {
 		t.Fatalf("second claim while the lease is live: %v; want ErrLeaseBusy", err)
 	}
 	clock.Advance(2 * time.Second)
-	if _, err := tb.db.ClaimLease(ctx, conv, "other", time.Minute); err != nil {
+	if _, err := tb.DB.ClaimLease(ctx, conv, "other", time.Minute); err != nil {
 		t.Fatalf("claim after expiry: %v", err)
 	}
-	st, err := tb.db.LoadTurn(ctx, conv)
+	st, err := tb.DB.LoadTurn(ctx, conv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, _ := bot.Minimal{}.Decide(ctx, st)
 	out.Processed = []int64{st.Pending[0].ID}
-	if _, err := tb.db.CommitTurn(ctx, old, out); err != baton.ErrLeaseLost {
+	if _, err := tb.DB.CommitTurn(ctx, old, out); err != baton.ErrLeaseLost {
 		t.Fatalf("commit with a stale lease: %v; want ErrLeaseLost", err)
 	}
-	if err := tb.db.ExtendLease(ctx, old, time.Minute); err != baton.ErrLeaseLost {
+	if err := tb.DB.ExtendLease(ctx, old, time.Minute); err != baton.ErrLeaseLost {
 		t.Fatalf("extend a stale lease: %v; want ErrLeaseLost", err)
 	}
 	if n := tb.count(t, `SELECT count(*) FROM messages WHERE author = 'bot'`); n != 0 {
@@ -454,11 +454,11 @@ func TestDeliveryStateOnlyMovesForward(t *testing.T) {
 	_, b := tb.post(t, msg("cust-state", "", "s-1", "hi"))
 	conv := id(b["conversation_id"])
 	ctx := context.Background()
-	l, err := tb.db.ClaimLease(ctx, conv, "w", time.Minute)
+	l, err := tb.DB.ClaimLease(ctx, conv, "w", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := tb.db.CommitTurn(ctx, l, baton.TurnOutcome{Replies: []baton.Reply{
+	c, err := tb.DB.CommitTurn(ctx, l, baton.TurnOutcome{Replies: []baton.Reply{
 		{Author: baton.AuthorBot, Visibility: baton.Public, Text: "public"},
 		{Author: baton.AuthorSystem, Visibility: baton.Internal, Text: "internal note"},
 	}, StartedAt: time.Now()})
@@ -468,7 +468,7 @@ func TestDeliveryStateOnlyMovesForward(t *testing.T) {
 	}
 	state := func(id int64) string {
 		var s *string
-		tb.db.Pool.QueryRow(ctx, `SELECT delivery_state FROM messages WHERE id = $1`, id).Scan(&s) //nolint:errcheck
+		tb.DB.Pool.QueryRow(ctx, `SELECT delivery_state FROM messages WHERE id = $1`, id).Scan(&s) //nolint:errcheck
 		if s == nil {
 			return "<none>"
 		}
@@ -487,7 +487,7 @@ func TestDeliveryStateOnlyMovesForward(t *testing.T) {
 		{baton.DeliveryRead, "failed"},
 	}
 	for _, s := range steps {
-		if err := tb.db.RecordDeliveries(ctx, []baton.DeliveryUpdate{{MessageID: ids[0], State: s.to}, {MessageID: ids[1], State: s.to}}); err != nil {
+		if err := tb.DB.RecordDeliveries(ctx, []baton.DeliveryUpdate{{MessageID: ids[0], State: s.to}, {MessageID: ids[1], State: s.to}}); err != nil {
 			t.Fatal(err)
 		}
 		if got := state(ids[0]); got != s.want {
@@ -500,7 +500,7 @@ func TestDeliveryStateOnlyMovesForward(t *testing.T) {
 	if n := tb.count(t, `SELECT count(*) FROM outbox WHERE kind = 'deliver'`); n != 1 {
 		t.Errorf("%d deliver tasks; want 1 (the internal note gets none)", n)
 	}
-	if _, err := tb.db.Pool.Exec(ctx, `UPDATE messages SET delivery_state = 'pending' WHERE id = $1`, ids[1]); err == nil {
+	if _, err := tb.DB.Pool.Exec(ctx, `UPDATE messages SET delivery_state = 'pending' WHERE id = $1`, ids[1]); err == nil {
 		t.Error("the database accepted a delivery state on an internal note")
 	}
 }
@@ -514,15 +514,15 @@ func TestInternalNoteIsNeverSent(t *testing.T) {
 	// Write an internal note and force a deliver task for it.
 	ctx := context.Background()
 	var noteID int64
-	if err := tb.db.Pool.QueryRow(ctx, `INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at)
+	if err := tb.DB.Pool.QueryRow(ctx, `INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at)
 		VALUES ($1, 1, 'webhook', 'agent', 'internal', 'customer seems upset', now(), now()) RETURNING id`, conv).Scan(&noteID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.db.Pool.Exec(ctx, `INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
+	if _, err := tb.DB.Pool.Exec(ctx, `INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
 		VALUES ('deliver', $1, $2, now(), now())`, fmt.Sprintf(`{"conversation_id":%d,"message_id":%d}`, conv, noteID), fmt.Sprintf("deliver:%d", noteID)); err != nil {
 		t.Fatal(err)
 	}
-	tb.db.Pool.Exec(ctx, `SELECT pg_notify('baton_outbox', '')`) //nolint:errcheck
+	tb.DB.Pool.Exec(ctx, `SELECT pg_notify('baton_outbox', '')`) //nolint:errcheck
 	waitFor(t, 10*time.Second, "the deliver task to run", func() bool {
 		return tb.count(t, `SELECT count(*) FROM outbox WHERE dispatched_at IS NULL`) == 0
 	})
@@ -543,14 +543,14 @@ func TestReplyOfAWorkerThatDiedBeforeDeliveringIsDeliveredByFallback(t *testing.
 	conv := id(b["conversation_id"])
 	// A worker committed the turn, then died before its inline delivery.
 	ctx := context.Background()
-	l, err := http1.db.ClaimLease(ctx, conv, "doomed", time.Minute)
+	l, err := http1.DB.ClaimLease(ctx, conv, "doomed", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _ := http1.db.LoadTurn(ctx, conv)
+	st, _ := http1.DB.LoadTurn(ctx, conv)
 	out, _ := bot.Minimal{}.Decide(ctx, st)
 	out.Processed, out.StartedAt = []int64{st.Pending[0].ID}, time.Now()
-	c, err := http1.db.CommitTurn(ctx, l, out)
+	c, err := http1.DB.CommitTurn(ctx, l, out)
 	if err != nil {
 		t.Fatal(err)
 	}

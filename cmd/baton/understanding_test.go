@@ -12,6 +12,7 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/fake"
 )
 
@@ -39,7 +40,7 @@ func (tb *testBaton) api(t testing.TB, method, path, token string, body any) (in
 
 func (tb *testBaton) adminToken(t testing.TB) string {
 	t.Helper()
-	_, token, err := tb.db.CreateUser(context.Background(), 0, baton.NewUser{Email: "admin@test.io", Role: baton.RoleAdmin})
+	_, token, err := tb.DB.CreateUser(context.Background(), 0, baton.NewUser{Email: "admin@test.io", Role: baton.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestUnderstandingIsStoredOnMessagesAndDetailsAccumulate(t *testing.T) {
 		t.Errorf("sentiment trend %v; want negative", trend)
 	}
 	var trace map[string]any
-	if err := tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1 ORDER BY id LIMIT 1`, conv).Scan(&trace); err != nil {
+	if err := tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1 ORDER BY id LIMIT 1`, conv).Scan(&trace); err != nil {
 		t.Fatal(err)
 	}
 	if trace["intent"] != "order_status" || trace["action"] != "gather" || trace["missing"] != "order_number" {
@@ -154,22 +155,22 @@ func TestIntentExampleAddedThroughAPIRetrainsWithoutRestart(t *testing.T) {
 		t.Errorf("%d audit rows for the new intent; want 1", n)
 	}
 	// Another process sees the change on its next refresh.
-	other, err := newApp(context.Background(), testConfig(t, tb.dbURL, testOptions{}, "http://127.0.0.1:1"), tb.log, nil)
+	other, err := app.New(context.Background(), testConfig(t, tb.dbURL, testOptions{}, "http://127.0.0.1:1"), tb.Log, app.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, ok := other.intents.Model().Intent("warehouse_sale"); !ok {
+	if _, ok := other.Intents.Model().Intent("warehouse_sale"); !ok {
 		t.Error("a new process does not load the stored intent")
 	}
 	status, _ = tb.api(t, "POST", "/v1/intents/warehouse_sale/examples", token, map[string]any{"examples": []string{"big summer warehouse blowout"}})
 	if status != 200 {
 		t.Fatalf("add example: %d", status)
 	}
-	if err := other.intents.Refresh(context.Background()); err != nil {
+	if err := other.Intents.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	in, _ := other.intents.Model().Intent("warehouse_sale")
+	in, _ := other.Intents.Model().Intent("warehouse_sale")
 	if len(in.Examples) != 6 {
 		t.Errorf("the other process has %d examples after refresh; want 6", len(in.Examples))
 	}
@@ -199,7 +200,7 @@ func TestLLMUnderstandingRefinesAndFallsBackToLocal(t *testing.T) {
 	conv := id(b["conversation_id"])
 	waitFor(t, 10*time.Second, "reply", func() bool { return len(tb.sink.forConversation(conv)) == 1 })
 	var trace map[string]any
-	tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
+	tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
 	if trace["intent"] != "talk_to_human" || trace["action"] != "handoff" {
 		t.Errorf("trace %v; want the LLM's intent talk_to_human and a handoff", trace)
 	}
@@ -210,7 +211,7 @@ func TestLLMUnderstandingRefinesAndFallsBackToLocal(t *testing.T) {
 	_, b = tb.post(t, msg("cust-llm-2", "Mo", "l-2", "hello there broken"))
 	conv2 := id(b["conversation_id"])
 	waitFor(t, 10*time.Second, "reply", func() bool { return len(tb.sink.forConversation(conv2)) == 1 })
-	tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv2).Scan(&trace) //nolint:errcheck
+	tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv2).Scan(&trace) //nolint:errcheck
 	llmTrace, _ := trace["llm"].(map[string]any)
 	if llmTrace["used"] != false || trace["intent"] != "greeting" {
 		t.Errorf("trace %v; want the local greeting and the LLM marked unused", trace)
