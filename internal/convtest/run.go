@@ -292,7 +292,7 @@ func (r *runner) observe(ctx context.Context, st Step, before string, lastCustom
 			rows.Close()
 			return o, err
 		}
-		t.Actions = actionNames(raw)
+		t.Actions = ActionNames(raw)
 		o.Turns = append(o.Turns, t)
 		r.lastTurn = max(r.lastTurn, id)
 	}
@@ -324,8 +324,8 @@ func (r *runner) observe(ctx context.Context, st Step, before string, lastCustom
 	return o, nil
 }
 
-// actionNames reads a trace's actions: strings, or objects named by kind, type, action or name.
-func actionNames(raw []byte) []string {
+// ActionNames reads a trace's actions: strings, or objects named by kind, type, action or name.
+func ActionNames(raw []byte) []string {
 	var list []any
 	if json.Unmarshal(raw, &list) != nil {
 		return nil

@@ -42,6 +42,9 @@ type Options struct {
 	KeepLLM bool
 	// Seed loads the demo intents and the demo help centre into the template.
 	Seed bool
+	// Prepare, if set, runs on an app over the template after seeding (e.g. importing a
+	// help centre), so that every clone starts with its result.
+	Prepare func(ctx context.Context, a *app.App) error
 	// Log receives the apps' logs (nil = discarded).
 	Log *slog.Logger
 }
@@ -134,7 +137,7 @@ func (s *Sandbox) createTemplate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate sandbox database: %w", err)
 	}
-	if s.o.Seed {
+	if s.o.Seed || s.o.Prepare != nil {
 		cfg, err := s.config(s.template, s.newPrefix(), "", nil)
 		if err != nil {
 			return err
@@ -143,7 +146,12 @@ func (s *Sandbox) createTemplate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_, _, err = a.SeedDemo(ctx)
+		if s.o.Seed {
+			_, _, err = a.SeedDemo(ctx)
+		}
+		if err == nil && s.o.Prepare != nil {
+			err = s.o.Prepare(ctx, a)
+		}
 		a.Close()
 		if err != nil {
 			return err
