@@ -110,8 +110,14 @@ func Logger() *slog.Logger {
 // Start runs Baton for t; it stops when t ends.
 func Start(t testing.TB, o Options) *Baton {
 	t.Helper()
+	seedInPlace := o.Seed
 	if o.DatabaseURL == "" {
-		o.DatabaseURL = dbtest.New(t).URL
+		if o.Seed && seedable(o.Env) {
+			o.DatabaseURL = seededDatabase(t, Config(t, "postgres://unused/x", Options{}, ""))
+			seedInPlace = false
+		} else {
+			o.DatabaseURL = dbtest.New(t).URL
+		}
 	}
 	if o.Sink == nil {
 		o.Sink = NewSink(t)
@@ -124,7 +130,7 @@ func Start(t testing.TB, o Options) *Baton {
 	}
 	cfg := Config(t, o.DatabaseURL, o, o.Sink.URL)
 	ctx := context.Background()
-	if o.Seed {
+	if seedInPlace {
 		// Seed before the workers run, so the first turn sees the demo intents.
 		a, err := app.New(ctx, cfg, Logger(), app.Options{Clock: o.Clock, Decider: bot.Minimal{}})
 		if err != nil {
