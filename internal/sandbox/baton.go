@@ -116,27 +116,14 @@ func (b *Baton) PostRaw(ctx context.Context, raw []byte, sig string) (int, map[s
 
 // Send posts one customer message and returns what ingest stored.
 func (b *Baton) Send(ctx context.Context, sender baton.Sender, id, text string) (baton.IngestResult, error) {
-	raw, err := json.Marshal(Message(sender, id, text))
+	status, body, err := b.Post(ctx, Message(sender, id, text))
 	if err != nil {
 		return baton.IngestResult{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.URL+"/v1/channels/webhook/messages", bytes.NewReader(raw))
-	if err != nil {
-		return baton.IngestResult{}, err
+	if status != http.StatusAccepted && status != http.StatusOK {
+		return baton.IngestResult{}, fmt.Errorf("post webhook: status %d: %v", status, body)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(channel.SignatureHeader, channel.Sign(b.Secret, raw))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return baton.IngestResult{}, fmt.Errorf("post webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	var res baton.IngestResult
-	if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
-		return res, fmt.Errorf("post webhook: status %d", resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		return res, fmt.Errorf("decode ingest result: %w", err)
-	}
-	return res, nil
+	conv, _ := body["conversation_id"].(float64)
+	msg, _ := body["message_id"].(float64)
+	return baton.IngestResult{ConversationID: int64(conv), MessageID: int64(msg), Duplicate: status == http.StatusOK}, nil
 }
