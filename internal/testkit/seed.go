@@ -115,7 +115,23 @@ func ensureSeeded(ctx context.Context, cfg *config.Config) (string, error) {
 	if _, err := admin.Exec(ctx, `ALTER DATABASE `+name+` WITH IS_TEMPLATE true`); err != nil {
 		return "", fmt.Errorf("mark seeded template: %w", err)
 	}
+	dropStaleSeeds(ctx, admin, name)
 	return name, nil
+}
+
+// dropStaleSeeds removes seeded templates of earlier builds. Test binaries of other packages
+// may be using theirs right now, so only those older than an hour go.
+func dropStaleSeeds(ctx context.Context, admin *pgx.Conn, keep string) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'baton\_tpl\_seed\_%' AND datname <> $1
+		AND (pg_stat_file('base/'||oid||'/PG_VERSION', true)).modification < now() - interval '1 hour'`, keep)
+	if err != nil {
+		return
+	}
+	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+	for _, n := range names {
+		admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{n}.Sanitize()+` WITH IS_TEMPLATE false`) //nolint:errcheck
+		admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{n}.Sanitize()+` WITH (FORCE)`)  //nolint:errcheck
+	}
 }
 
 // seed migrates the database at dbURL and loads the demo intents and help centre, embedded

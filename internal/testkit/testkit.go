@@ -91,6 +91,26 @@ func Config(t testing.TB, dbURL string, o Options, sinkURL string) *config.Confi
 	return cfg
 }
 
+// defaults is the configuration from defaults alone (the seed's embedding settings).
+func defaults(t testing.TB) *config.Config {
+	t.Helper()
+	cfg, _, err := config.Load(flag.NewFlagSet("defaults", flag.ContinueOnError), nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("testkit: default config: %v", err)
+	}
+	return cfg
+}
+
+// Advance moves the Baton's clock forward (an OffsetClock or a ManualClock).
+func (b *Baton) Advance(t testing.TB, d time.Duration) {
+	t.Helper()
+	c, ok := b.Clock.(interface{ Advance(time.Duration) })
+	if !ok {
+		t.Fatalf("testkit: the clock %T cannot be advanced", b.Clock)
+	}
+	c.Advance(d)
+}
+
 // NewSink starts a delivery sink that stops when t ends.
 func NewSink(t testing.TB) *sandbox.Sink {
 	t.Helper()
@@ -113,7 +133,7 @@ func Start(t testing.TB, o Options) *Baton {
 	seedInPlace := o.Seed
 	if o.DatabaseURL == "" {
 		if o.Seed && seedable(o.Env) {
-			o.DatabaseURL = seededDatabase(t, Config(t, "postgres://unused/x", Options{}, ""))
+			o.DatabaseURL = seededDatabase(t, defaults(t))
 			seedInPlace = false
 		} else {
 			o.DatabaseURL = dbtest.New(t).URL

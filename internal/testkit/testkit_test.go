@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/testkit"
 )
 
@@ -17,7 +16,7 @@ func TestClockJumpOpensANewEpisode(t *testing.T) {
 	_, body := b.Post(t, testkit.Message("cust-clock", "Ana", "c-1", "hello"))
 	conv := testkit.ID(body["conversation_id"])
 	testkit.WaitFor(t, 10*time.Second, "the first reply", func() bool { return len(b.DeliveriesTo(conv)) == 1 })
-	b.Clock.(*baton.OffsetClock).Advance(25 * time.Hour)
+	b.Advance(t, 25*time.Hour)
 	b.Post(t, testkit.Message("cust-clock", "Ana", "c-2", "me again"))
 	testkit.WaitFor(t, 10*time.Second, "the second reply", func() bool { return len(b.DeliveriesTo(conv)) == 2 })
 	if got := b.DeliveriesTo(conv)[1].Body.Text; !strings.HasPrefix(got, "Welcome back") {
