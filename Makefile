@@ -5,10 +5,10 @@ BIN   := bin/baton
 export BATON_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/baton?sslmode=disable
 export BATON_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: help setup build demo run test lint fuzz bench eval
+.PHONY: help setup build demo run test conversations lint fuzz bench eval answers
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: ## install/start PostgreSQL+pgvector, Redis, Chromium; create and migrate the baton database
 	@bash scripts/setup.sh
@@ -27,6 +27,9 @@ run: setup ## run Baton (HTTP + workers) with the configuration from the environ
 test: setup ## run every test against the real PostgreSQL and Redis (race detector on)
 	$(GO) test -race -count=1 ./...
 
+conversations: setup ## play the conversation scripts of bot/testdata/conversations in a sandbox
+	$(BIN) test conversations bot/testdata/conversations
+
 lint: ## go vet, gofmt and staticcheck (pinned in go.mod's tool block)
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -35,8 +38,9 @@ lint: ## go vet, gofmt and staticcheck (pinned in go.mod's tool block)
 fuzz: ## fuzz the webhook decoder for FUZZTIME (default 60s)
 	$(GO) test ./internal/channel -run '^$$' -fuzz FuzzDecodeWebhook -fuzztime $${FUZZTIME:-60s}
 
-bench: setup ## benchmark the pipeline and retrieval
+bench: setup ## benchmark the pipeline (minimal bot, then the full bot) and retrieval
 	BATON_BURST_WINDOW=0 $(BIN) bench pipeline --conversations 2000 --messages 5 --gap 500ms --json
+	BATON_BURST_WINDOW=0 $(BIN) bench pipeline --bot full --conversations 500 --messages 3 --gap 500ms --json
 	$(BIN) bench retrieval --chunks 100000 --json
 
 eval: setup ## quality on the public datasets in ../shared/datasets
@@ -46,3 +50,6 @@ eval: setup ## quality on the public datasets in ../shared/datasets
 	$(BIN) eval sentiment --data ../shared/datasets/airline_sentiment/dev.csv
 	$(BIN) eval sentiment --data ../shared/datasets/vader_sentiment/tweets_dev.jsonl
 	$(BIN) eval details --data ../shared/datasets/restaurant8k/train.jsonl
+
+answers: setup ## answer quality of the real pipeline on the evaluation help centre (dev questions)
+	$(BIN) eval answers --kb internal/eval/testdata/helpcentre/articles --questions internal/eval/testdata/helpcentre/questions_dev.jsonl

@@ -45,3 +45,34 @@ func (c *ManualClock) Set(t time.Time) {
 	c.t = t
 	c.mu.Unlock()
 }
+
+// OffsetClock is real time shifted by an adjustable offset: time flows as usual (burst windows,
+// queue delays) and Advance jumps hours or days ahead. Safe for concurrent use.
+type OffsetClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// NewOffsetClock returns a clock at real time plus offset.
+func NewOffsetClock(offset time.Duration) *OffsetClock { return &OffsetClock{offset: offset} }
+
+// Now returns the current time plus the offset.
+func (c *OffsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *OffsetClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// Offset returns how far the clock is ahead of real time.
+func (c *OffsetClock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset
+}

@@ -29,3 +29,20 @@ func TestDomainPackagesStayFreeOfAdapters(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryLinksNoTestHelpers keeps the test kit out of the shipped binary: the sandbox that
+// `baton test` and `baton eval` use is plain code; testkit, dbtest and fakes are for tests.
+func TestBinaryLinksNoTestHelpers(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./cmd/baton").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list ./cmd/baton: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		switch dep {
+		case "testing", "github.com/batonhq/baton/internal/testkit", "github.com/batonhq/baton/internal/dbtest",
+			"github.com/batonhq/baton/internal/fake":
+			t.Errorf("the baton binary links %s", dep)
+		}
+	}
+}

@@ -163,7 +163,8 @@ func (e *Engine) run(ctx context.Context, st baton.TurnState, l baton.Lease) (Re
 		e.release(l)
 		return Result{Skipped: "empty"}, nil
 	}
-	started := e.Clock.Now()
+	started := e.Clock.Now() // stored with the turn: the injected clock
+	t0 := time.Now()         // the bot's own time, measured on the wall clock
 	// Understand and decide (may call models); no transaction or connection is held.
 	out, err := e.Decider.Decide(ctx, st)
 	if err != nil {
@@ -174,7 +175,7 @@ func (e *Engine) run(ctx context.Context, st baton.TurnState, l baton.Lease) (Re
 	if out.Trace == nil {
 		out.Trace = map[string]any{}
 	}
-	out.Trace["decide_ms"] = float64(e.Clock.Now().Sub(started).Microseconds()) / 1000
+	out.Trace["decide_ms"] = float64(time.Since(t0).Microseconds()) / 1000
 	for _, m := range st.Pending {
 		out.Processed = append(out.Processed, m.ID)
 	}

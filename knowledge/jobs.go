@@ -34,6 +34,10 @@ func (s *Service) StartImport(ctx context.Context, actorID int64, r ImportReques
 		if !isURL(r.URL) {
 			return j, baton.Invalid("url must be an http(s) URL")
 		}
+		// An internal address is refused now, not only when the job dials it.
+		if err := s.CheckURL(ctx, r.URL); err != nil {
+			return j, err
+		}
 		j.Source, j.Format = r.URL, FormatURL
 	case r.Content != "":
 		if r.Options.Format == "" || r.Options.Format == FormatURL {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bot"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/postgres"
@@ -108,6 +109,7 @@ type benchPipelineResult struct {
 	GapMs               float64 `json:"gap_ms"`
 	RSSIdleMB           float64 `json:"rss_idle_mb"`
 	RSSPeakMB           float64 `json:"rss_peak_mb"`
+	BotP99Ms            float64 `json:"bot_p99_ms"` // p99 of the turns' decide_ms (the bot's own time) at half load
 	Steps               []step  `json:"steps"`
 }
 
@@ -133,6 +135,7 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		maxRate     float64
 		keep        bool
 		cpuProfile  string
+		botName     string
 	)
 	cfg, _, err := loadConfig("bench pipeline", args, stdout, func(fs *flag.FlagSet) {
 		fs.IntVar(&convs, "conversations", 200, "conversations per load step")
@@ -143,12 +146,16 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.BoolVar(&keep, "keep-db", false, "keep the benchmark database for inspection (its name is printed)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+		fs.StringVar(&botName, "bot", "minimal", "minimal (measures the pipeline) or full (the configured brain with the demo intents and help centre, FAQ-style questions)")
 	})
 	if err != nil {
 		return err
 	}
 	if convs < 1 || msgs < 1 {
 		return usageError{"bench pipeline: --conversations and --messages must be positive"}
+	}
+	if botName != "minimal" && botName != "full" {
+		return usageError{"bench pipeline: --bot must be minimal or full"}
 	}
 	gap, err := parseGap(gapS, cfg.BurstWindow)
 	if err != nil {
@@ -166,7 +173,7 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	b, err := newPipelineBench(ctx, cfg, keep)
+	b, err := newPipelineBench(ctx, cfg, keep, botName == "full")
 	if err != nil {
 		return err
 	}
@@ -187,6 +194,7 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var best *step
 	var lastGood step
+	var halfTurns int64 // turn traces before the half-load run
 	for i, r := range rates {
 		st, err := b.run(ctx, fmt.Sprintf("s%d", i), r, convs, msgs, gap, idleRate)
 		if err != nil {
@@ -207,6 +215,10 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		res.PgWriteTxPerMsg = best.WriteTxPer
 		res.RedisCmdsPerMsg = best.RedisPer
 		// Latency at half the sustainable rate.
+		// The bot's time is read at half load too: at saturation it would measure CPU queueing.
+		if halfTurns, err = b.lastTurn(ctx); err != nil {
+			return err
+		}
 		half, err := b.run(ctx, "half", best.Rate/2, convs, msgs, gap, idleRate)
 		if err != nil {
 			return err
@@ -218,7 +230,10 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 		res.Messages += s.Messages
 		res.Errors += s.Errors
 	}
-	res.AsynqNoopTasksPerSc, err = asynqNoop(ctx, b.app.redisOpt, cfg.QueuePrefix+"-noop", 20000)
+	if res.BotP99Ms, err = b.botP99(ctx, halfTurns); err != nil {
+		return err
+	}
+	res.AsynqNoopTasksPerSc, err = asynqNoop(ctx, b.app.RedisOpt, cfg.QueuePrefix+"-noop", 20000)
 	if err != nil {
 		return err
 	}
@@ -233,6 +248,7 @@ func benchPipeline(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(tw, "postgres write tx per message\t%.2f\n", res.PgWriteTxPerMsg)
 	fmt.Fprintf(tw, "redis commands per message\t%.1f\n", res.RedisCmdsPerMsg)
 	fmt.Fprintf(tw, "asynq no-op throughput\t%.0f tasks/s\n", res.AsynqNoopTasksPerSc)
+	fmt.Fprintf(tw, "bot time per turn p99 (%s)\t%.1f ms\n", botName, res.BotP99Ms)
 	fmt.Fprintf(tw, "errors\t%d of %d messages\n", res.Errors, res.Messages)
 	fmt.Fprintf(tw, "RSS idle / peak\t%.0f / %.0f MB\n", res.RSSIdleMB, res.RSSPeakMB)
 	return tw.Flush()
@@ -271,7 +287,7 @@ func rssMB() float64 {
 
 // pipelineBench is Baton running in this process on a fresh database, with a delivery sink.
 type pipelineBench struct {
-	app     *app
+	app     *app.App
 	writes  *writeCounter
 	base    string
 	secret  string
@@ -282,9 +298,50 @@ type pipelineBench struct {
 	client  *http.Client
 	mu      sync.Mutex
 	arrived map[int64][]time.Time // conversation → delivery times
+	// questions are what customers ask, in turn (nil: "where is my order number N?").
+	questions []string
 }
 
-func newPipelineBench(ctx context.Context, cfg *config.Config, keep bool) (*pipelineBench, error) {
+// faqQuestions are what customers ask the full bot: the demo help centre answers them.
+var faqQuestions = []string{
+	"How long does standard delivery take?", "Do you ship to Switzerland?", "How can I track my parcel?",
+	"How do I reset my password?", "What payment methods do you accept?", "Can I exchange shoes for another size?",
+	"How long is the warranty on your products?", "Can I use two discount codes on one order?",
+	"What does express delivery cost?", "How do I check my gift card balance?",
+}
+
+// text is message m of conversation c.
+func (b *pipelineBench) text(c, m int) string {
+	if b.questions == nil {
+		return fmt.Sprintf("where is my order number %d?", m)
+	}
+	return b.questions[(c+m)%len(b.questions)]
+}
+
+// lastTurn is the id of the newest turn trace.
+func (b *pipelineBench) lastTurn(ctx context.Context) (int64, error) {
+	var id int64
+	if err := b.app.DB.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM turn_traces`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("read turn traces: %w", err)
+	}
+	return id, nil
+}
+
+// botP99 is the p99 of the bot's own time per turn (decide_ms of the turn traces after id).
+func (b *pipelineBench) botP99(ctx context.Context, after int64) (float64, error) {
+	var p *float64
+	err := b.app.DB.Pool.QueryRow(ctx, `SELECT percentile_disc(0.99) WITHIN GROUP (ORDER BY (data->>'decide_ms')::float8)
+		FROM turn_traces WHERE id > $1 AND data ? 'decide_ms'`, after).Scan(&p)
+	if err != nil {
+		return 0, fmt.Errorf("read turn times: %w", err)
+	}
+	if p == nil {
+		return 0, nil
+	}
+	return math.Round(*p*10) / 10, nil
+}
+
+func newPipelineBench(ctx context.Context, cfg *config.Config, keep, full bool) (*pipelineBench, error) {
 	dbURL, drop, err := freshDatabase(ctx, cfg.DatabaseURL, "baton_bench")
 	if err != nil {
 		return nil, err
@@ -306,13 +363,24 @@ func newPipelineBench(ctx context.Context, cfg *config.Config, keep bool) (*pipe
 	c.DatabaseURL, c.WebhookSecret, c.OutboundURL = dbURL, b.secret, "http://"+sinkLn.Addr().String()
 	c.QueuePrefix = fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := newApp(ctx, &c, log, b.writes)
+	// The minimal bot measures the pipeline, not the models; the full one is the configured brain.
+	o := app.Options{Decider: bot.Minimal{}, Tracer: b.writes}
+	if full {
+		o.Decider = nil
+		b.questions = faqQuestions
+	}
+	a, err := app.New(ctx, &c, log, o)
 	if err != nil {
 		drop()
 		return nil, err
 	}
-	// The minimal bot: the benchmark measures the pipeline, not the models.
-	a.brain = bot.Minimal{}
+	if full {
+		if _, _, err := a.SeedDemo(ctx); err != nil {
+			a.Close()
+			drop()
+			return nil, err
+		}
+	}
 	b.app = a
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -321,19 +389,19 @@ func newPipelineBench(ctx context.Context, cfg *config.Config, keep bool) (*pipe
 	b.base = "http://" + ln.Addr().String()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.runBoth(runCtx, ln) }()
+	go func() { done <- a.Run(runCtx, ln) }()
 	b.stop = func() {
 		cancel()
 		<-done
 		sink.Close()
 	}
-	b.rdb = a.redisOpt.MakeRedisClient().(redis.UniversalClient)
+	b.rdb = a.RedisOpt.MakeRedisClient().(redis.UniversalClient)
 	return b, nil
 }
 
 func (b *pipelineBench) close() {
 	b.stop()
-	deleteQueues(b.app.redisOpt, b.app.queues.Chat, b.app.queues.Background)
+	deleteQueues(b.app.RedisOpt, b.app.Queues.Chat, b.app.Queues.Background)
 	b.rdb.Close()
 	b.app.Close()
 	b.dropDB()
@@ -419,7 +487,8 @@ func (b *pipelineBench) run(ctx context.Context, tag string, rate float64, convs
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			body := fmt.Sprintf(`{"sender":{"id":"%s-%d"},"message":{"id":"%s-%d-%d","text":"where is my order number %d?"}}`, tag, e.conv, tag, e.conv, e.msg, e.msg)
+			text, _ := json.Marshal(b.text(e.conv, e.msg))
+			body := fmt.Sprintf(`{"sender":{"id":"%s-%d"},"message":{"id":"%s-%d-%d","text":%s}}`, tag, e.conv, tag, e.conv, e.msg, text)
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/v1/channels/webhook/messages", strings.NewReader(body))
 			req.Header.Set(channel.SignatureHeader, channel.Sign(b.secret, []byte(body)))
 			resp, err := b.client.Do(req)

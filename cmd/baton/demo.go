@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/intents"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/postgres"
 )
@@ -78,23 +78,28 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		defer srv.Close()
 		cfg.OutboundURL = "http://" + ln.Addr().String() + "/deliveries"
 	}
-	a, err := newApp(ctx, cfg, log, nil)
+	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	// 3. Seed.
-	token, err := demoUser(ctx, a.db, "admin@demo.baton", baton.RoleAdmin, "")
+	token, err := demoUser(ctx, a.DB, "admin@demo.baton", baton.RoleAdmin, "")
 	if err != nil {
 		return err
 	}
-	agentToken, err := demoUser(ctx, a.db, "agent@demo.baton", baton.RoleAgent, "support")
+	agentToken, err := demoUser(ctx, a.DB, "agent@demo.baton", baton.RoleAgent, "support")
 	if err != nil {
 		return err
 	}
-	if err := a.seedDemo(ctx, stdout); err != nil {
+	added, sum, err := a.SeedDemo(ctx)
+	if err != nil {
 		return err
 	}
+	if added > 0 {
+		fmt.Fprintf(stdout, "Seeded %d web-shop intents.\n", added)
+	}
+	fmt.Fprintf(stdout, "Help centre: %d articles added, %d updated, %d unchanged.\n", sum.Added, sum.Updated, sum.Unchanged)
 	// 4. Serve.
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -103,7 +108,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- a.runBoth(runCtx, ln) }()
+	go func() { done <- a.Run(runCtx, ln) }()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "\nBaton is running.\n  API:        %s/v1/conversations\n  Health:     %s/readyz\n  Metrics:    %s/metrics\n  Webhook:    POST %s/v1/channels/webhook/messages (secret %q)\n  Admin token: %s\n  Agent token: %s\n",
 		base, base, base, base, cfg.WebhookSecret, token, agentToken)
@@ -138,34 +143,13 @@ func demoUser(ctx context.Context, db *postgres.DB, email string, role baton.Rol
 	return token, err
 }
 
-// seedDemo loads demo content; features add theirs here.
-func (a *app) seedDemo(ctx context.Context, stdout io.Writer) error {
-	stored, err := a.db.ListIntents(ctx)
-	if err != nil {
-		return err
-	}
-	if len(stored) == 0 {
-		added, _, err := a.intents.Save(ctx, 0, intents.DefaultIntents(), false)
-		if err != nil {
-			return fmt.Errorf("seed intents: %w", err)
-		}
-		fmt.Fprintf(stdout, "Seeded %d web-shop intents.\n", added)
-	}
-	sum, err := a.kb.Seed(ctx)
-	if err != nil {
-		return fmt.Errorf("seed the help centre: %w", err)
-	}
-	fmt.Fprintf(stdout, "Help centre: %d articles added, %d updated, %d unchanged.\n", sum.Added, sum.Updated, sum.Unchanged)
-	return nil
-}
-
-func replay(ctx context.Context, stdout io.Writer, base, secret string, window time.Duration, a *app, sink *demoSink) error {
+func replay(ctx context.Context, stdout io.Writer, base, secret string, window time.Duration, a *app.App, sink *demoSink) error {
 	fmt.Fprintf(stdout, "\nReplaying a scripted conversation (burst window %s):\n\n", window)
 	run := time.Now().UnixNano()
 	// A rerun closes the previous demo's episodes, so customers come back as returning customers.
 	for _, s := range demoScript(window) {
-		if id, err := a.db.ConversationOf(ctx, "webhook", s.sender); err == nil {
-			a.db.Resolve(ctx, 0, id) //nolint:errcheck
+		if id, err := a.DB.ConversationOf(ctx, "webhook", s.sender); err == nil {
+			a.DB.Resolve(ctx, 0, id) //nolint:errcheck
 		}
 	}
 	convs := map[string]int64{}
@@ -197,7 +181,7 @@ func replay(ctx context.Context, stdout io.Writer, base, secret string, window t
 	deadline := time.Now().Add(30*time.Second + window)
 	for time.Now().Before(deadline) {
 		var open int
-		a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM messages m WHERE m.conversation_id = ANY($1) AND
+		a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM messages m WHERE m.conversation_id = ANY($1) AND
 			((m.author = 'customer' AND m.processed_at IS NULL) OR m.delivery_state IN ('pending', 'sending'))`, values(convs)).Scan(&open) //nolint:errcheck
 		if open == 0 {
 			break
@@ -205,7 +189,7 @@ func replay(ctx context.Context, stdout io.Writer, base, secret string, window t
 		time.Sleep(100 * time.Millisecond)
 	}
 	for _, sender := range order {
-		c, err := a.db.Conversation(ctx, convs[sender])
+		c, err := a.DB.Conversation(ctx, convs[sender])
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,8 @@ const evalHelp = `Usage: baton eval SUBCOMMAND [flags]   (--json for machine-rea
   sentiment  --data FILE                             sentiment accuracy / macro-F1 / Pearson r
   details    --data FILE                             detail extraction span P/R/F1
   retrieval  --faqs FILE --queries FILE              FAQ retrieval Recall@1/5, MRR@10 (fts, vector, hybrid)
+  answers    --kb DIR --questions FILE [--verbose]   answers of the real pipeline in a sandbox: right, cited,
+                                                     no answer, asked for a detail, latency
 `
 
 func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
@@ -19,5 +21,6 @@ func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
 		"sentiment": evalSentiment,
 		"details":   evalDetails,
 		"retrieval": evalRetrieval,
+		"answers":   evalAnswers,
 	}, evalHelp)
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -16,7 +14,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/knowledge"
@@ -41,50 +39,6 @@ func cmdKB(ctx context.Context, args []string, stdout io.Writer) error {
 	}, kbHelp)
 }
 
-// kbEmbedder is the configured embedding model: OpenAI-compatible embeddings when an LLM
-// endpoint is configured, else the local embedder, both at BATON_EMBEDDING_DIM.
-func kbEmbedder(cfg *config.Config, client *llm.Client) (knowledge.Embedder, error) {
-	if client != nil {
-		return client.Embedder(), nil
-	}
-	return localEmbedder(cfg.EmbeddingDim)
-}
-
-// kbQueryEmbedder gives the knowledge base embedders for older models it can still compute
-// here (the local ones), so search keeps its vectors while a new model is built.
-func kbQueryEmbedder(model string, dim int) knowledge.Embedder {
-	e, err := llm.NewLocalEmbedder(dim)
-	if err != nil || e.Model() != model {
-		return nil
-	}
-	return e
-}
-
-// kbCompleter adapts *llm.Client to knowledge.Completer.
-type kbCompleter struct{ c *llm.Client }
-
-func (k kbCompleter) CompleteJSON(ctx context.Context, system, user, name string, schema json.RawMessage, out any) (knowledge.Completion, error) {
-	u, err := k.c.ChatJSON(ctx, llm.ChatRequest{Messages: []llm.Message{
-		{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: user}}, MaxTokens: 600},
-		llm.JSONSchema{Name: name, Schema: schema}, out)
-	return knowledge.Completion{Model: k.c.ChatModel(), PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}, err
-}
-
-// newKnowledge builds the knowledge base for a configuration. client is nil without an LLM
-// endpoint; enq is nil where no workers run (the CLI), and then embedding happens inline.
-func newKnowledge(cfg *config.Config, db *postgres.DB, client *llm.Client, enq knowledge.Enqueuer, log *slog.Logger) (*knowledge.Service, error) {
-	emb, err := kbEmbedder(cfg, client)
-	if err != nil {
-		return nil, err
-	}
-	o := knowledge.Options{Embedder: emb, QueryEmbedder: kbQueryEmbedder, Enqueuer: enq, Log: log, Clock: db.Clock,
-		HTTPClient: &http.Client{Timeout: 20 * time.Second}}
-	if client != nil {
-		o.Completer = kbCompleter{client}
-	}
-	return knowledge.New(db, o), nil
-}
-
 // openKnowledge is the CLI's knowledge base: config, database, service, no workers.
 func openKnowledge(ctx context.Context, name string, args []string, stdout io.Writer, extra func(*flag.FlagSet)) (*knowledge.Service, *postgres.DB, []string, error) {
 	cfg, rest, err := loadConfig(name, args, stdout, extra)
@@ -106,7 +60,7 @@ func openKnowledge(ctx context.Context, name string, args []string, stdout io.Wr
 			EmbeddingModel: cfg.EmbeddingModel, EmbeddingDim: cfg.EmbeddingDim, Timeout: cfg.LLMTimeout})
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := newKnowledge(cfg, db, client, nil, log)
+	svc, err := app.NewKnowledge(cfg, db, client, nil, log)
 	if err != nil {
 		pool.Close()
 		return nil, nil, nil, err

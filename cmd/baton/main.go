@@ -33,6 +33,7 @@ func commands() []command {
 		{"kb", "knowledge base: import, export, status", cmdKB},
 		{"eval", "measure quality on datasets: intents, sentiment, details, retrieval", cmdEval},
 		{"bench", "measure performance: pipeline, retrieval", cmdBench},
+		{"test", "run conversation scripts end to end in a sandbox", cmdTest},
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,66 +10,36 @@ import (
 
 	"github.com/sashabaranov/go-openai"
 
-	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/fake"
+	"github.com/batonhq/baton/internal/testkit"
 )
-
-// api calls the agent/admin API with a bearer token.
-func (tb *testBaton) api(t testing.TB, method, path, token string, body any) (int, map[string]any) {
-	t.Helper()
-	var rd *strings.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = strings.NewReader(string(raw))
-	} else {
-		rd = strings.NewReader("")
-	}
-	req, _ := http.NewRequest(method, tb.URL+path, rd)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out) //nolint:errcheck
-	return resp.StatusCode, out
-}
-
-func (tb *testBaton) adminToken(t testing.TB) string {
-	t.Helper()
-	_, token, err := tb.db.CreateUser(context.Background(), 0, baton.NewUser{Email: "admin@test.io", Role: baton.RoleAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
-}
 
 func TestUnderstandingIsStoredOnMessagesAndDetailsAccumulate(t *testing.T) {
 	t.Parallel()
-	tb := startBaton(t, testOptions{window: 0, realBot: true})
-	token := tb.adminToken(t)
-	_, b := tb.post(t, msg("cust-u", "Cara Diaz", "u-1", "Where is my order? I'm so frustrated, it's 3 days late"))
-	conv := id(b["conversation_id"])
-	waitFor(t, 10*time.Second, "first reply", func() bool { return len(tb.sink.forConversation(conv)) == 1 })
-	first := tb.sink.forConversation(conv)[0].Body.Text
+	tb := testkit.Start(t, testkit.Options{Window: 0, RealBot: true})
+	token := tb.AdminToken(t)
+	_, b := tb.Post(t, testkit.Message("cust-u", "Cara Diaz", "u-1", "Where is my order? I'm so frustrated, it's 3 days late"))
+	conv := testkit.ID(b["conversation_id"])
+	testkit.WaitFor(t, 10*time.Second, "first reply", func() bool { return len(tb.DeliveriesTo(conv)) == 1 })
+	first := tb.DeliveriesTo(conv)[0].Body.Text
 	if !strings.Contains(first, "order number") {
 		t.Fatalf("reply %q does not ask for the missing order number", first)
 	}
 	// A bare answer to the question counts, because the bot asked for it.
-	tb.post(t, msg("cust-u", "Cara Diaz", "u-2", "ZX-48213"))
-	waitFor(t, 10*time.Second, "second reply", func() bool { return len(tb.sink.forConversation(conv)) == 2 })
-	second := tb.sink.forConversation(conv)[1].Body.Text
+	tb.Post(t, testkit.Message("cust-u", "Cara Diaz", "u-2", "ZX-48213"))
+	testkit.WaitFor(t, 10*time.Second, "second reply", func() bool { return len(tb.DeliveriesTo(conv)) == 2 })
+	second := tb.DeliveriesTo(conv)[1].Body.Text
 	if !strings.Contains(second, "email") {
 		t.Fatalf("reply %q does not ask for the email next", second)
 	}
-	tb.post(t, msg("cust-u", "Cara Diaz", "u-3", "it's cara@example.com"))
-	waitFor(t, 10*time.Second, "third reply", func() bool { return len(tb.sink.forConversation(conv)) == 3 })
-	third := tb.sink.forConversation(conv)[2].Body.Text
+	tb.Post(t, testkit.Message("cust-u", "Cara Diaz", "u-3", "it's cara@example.com"))
+	testkit.WaitFor(t, 10*time.Second, "third reply", func() bool { return len(tb.DeliveriesTo(conv)) == 3 })
+	third := tb.DeliveriesTo(conv)[2].Body.Text
 	if !strings.Contains(third, "ZX-48213") || !strings.Contains(third, "cara@example.com") || !strings.Contains(third, "person") {
 		t.Errorf("reply %q should confirm both details and hand off", third)
 	}
-	status, c := tb.api(t, "GET", "/v1/conversations/"+jsonID(conv), token, nil)
+	status, c := tb.API(t, "GET", "/v1/conversations/"+jsonID(conv), token, nil)
 	if status != 200 {
 		t.Fatalf("GET conversation: %d %v", status, c)
 	}
@@ -92,19 +61,19 @@ func TestUnderstandingIsStoredOnMessagesAndDetailsAccumulate(t *testing.T) {
 		t.Errorf("sentiment trend %v; want negative", trend)
 	}
 	var trace map[string]any
-	if err := tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1 ORDER BY id LIMIT 1`, conv).Scan(&trace); err != nil {
+	if err := tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1 ORDER BY id LIMIT 1`, conv).Scan(&trace); err != nil {
 		t.Fatal(err)
 	}
 	if trace["intent"] != "order_status" || trace["action"] != "ask_detail" || trace["served_intent"] != "order_status" {
 		t.Errorf("first turn trace %v", trace)
 	}
 	// Handed off means hands off: the bot reads but does not answer.
-	tb.post(t, msg("cust-u", "Cara Diaz", "u-4", "hello? anyone?"))
-	waitFor(t, 10*time.Second, "the message to be processed", func() bool {
-		return tb.count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1 AND author = 'customer' AND processed_at IS NULL`, conv) == 0
+	tb.Post(t, testkit.Message("cust-u", "Cara Diaz", "u-4", "hello? anyone?"))
+	testkit.WaitFor(t, 10*time.Second, "the message to be processed", func() bool {
+		return tb.Count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1 AND author = 'customer' AND processed_at IS NULL`, conv) == 0
 	})
 	time.Sleep(300 * time.Millisecond)
-	if n := len(tb.sink.forConversation(conv)); n != 3 {
+	if n := len(tb.DeliveriesTo(conv)); n != 3 {
 		t.Errorf("%d replies; the bot answered a handed-off conversation", n)
 	}
 }
@@ -113,10 +82,10 @@ func jsonID(id int64) string { b, _ := json.Marshal(id); return string(b) }
 
 func TestIntentExampleAddedThroughAPIRetrainsWithoutRestart(t *testing.T) {
 	t.Parallel()
-	tb := startBaton(t, testOptions{noWork: true})
-	token := tb.adminToken(t)
+	tb := testkit.Start(t, testkit.Options{NoWork: true})
+	token := tb.AdminToken(t)
 	classify := func(text string) string {
-		status, out := tb.api(t, "POST", "/v1/intents/classify", token, map[string]string{"text": text})
+		status, out := tb.API(t, "POST", "/v1/intents/classify", token, map[string]string{"text": text})
 		if status != 200 {
 			t.Fatalf("classify: %d %v", status, out)
 		}
@@ -126,7 +95,7 @@ func TestIntentExampleAddedThroughAPIRetrainsWithoutRestart(t *testing.T) {
 	if got := classify(phrase); got == "warehouse_sale" {
 		t.Fatal("classified as an intent that does not exist yet")
 	}
-	status, out := tb.api(t, "POST", "/v1/intents", token, map[string]any{
+	status, out := tb.API(t, "POST", "/v1/intents", token, map[string]any{
 		"name": "warehouse_sale", "action": "reply", "reply": "Our warehouse sale runs Saturday 9–5.",
 		"examples": []string{"when is the warehouse sale", "warehouse sale dates", "is there a warehouse sale soon",
 			"what time does the warehouse sale open", "warehouse clearance event"},
@@ -138,38 +107,38 @@ func TestIntentExampleAddedThroughAPIRetrainsWithoutRestart(t *testing.T) {
 		t.Errorf("after adding the intent, %q → %s; want warehouse_sale", phrase, got)
 	}
 	// Bad input changes nothing.
-	status, out = tb.api(t, "POST", "/v1/intents", token, map[string]any{"name": "Bad Name!", "examples": []string{"x"}})
+	status, out = tb.API(t, "POST", "/v1/intents", token, map[string]any{"name": "Bad Name!", "examples": []string{"x"}})
 	if status != 400 {
 		t.Errorf("invalid intent: %d %v; want 400", status, out)
 	}
-	status, _ = tb.api(t, "POST", "/v1/intents", token, map[string]any{"name": "warehouse_sale", "examples": []string{"x"}})
+	status, _ = tb.API(t, "POST", "/v1/intents", token, map[string]any{"name": "warehouse_sale", "examples": []string{"x"}})
 	if status != 409 {
 		t.Errorf("duplicate intent: %d; want 409", status)
 	}
-	status, _ = tb.api(t, "POST", "/v1/intents/nope/examples", token, map[string]any{"examples": []string{"x"}})
+	status, _ = tb.API(t, "POST", "/v1/intents/nope/examples", token, map[string]any{"examples": []string{"x"}})
 	if status != 404 {
 		t.Errorf("examples for an unknown intent: %d; want 404", status)
 	}
-	if n := tb.count(t, `SELECT count(*) FROM audit_log WHERE entity = 'intent' AND entity_id = 'warehouse_sale'`); n != 1 {
+	if n := tb.Count(t, `SELECT count(*) FROM audit_log WHERE entity = 'intent' AND entity_id = 'warehouse_sale'`); n != 1 {
 		t.Errorf("%d audit rows for the new intent; want 1", n)
 	}
 	// Another process sees the change on its next refresh.
-	other, err := newApp(context.Background(), testConfig(t, tb.dbURL, testOptions{}, "http://127.0.0.1:1"), tb.log, nil)
+	other, err := app.New(context.Background(), testkit.Config(t, tb.DBURL, testkit.Options{}, "http://127.0.0.1:1"), tb.Log, app.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, ok := other.intents.Model().Intent("warehouse_sale"); !ok {
+	if _, ok := other.Intents.Model().Intent("warehouse_sale"); !ok {
 		t.Error("a new process does not load the stored intent")
 	}
-	status, _ = tb.api(t, "POST", "/v1/intents/warehouse_sale/examples", token, map[string]any{"examples": []string{"big summer warehouse blowout"}})
+	status, _ = tb.API(t, "POST", "/v1/intents/warehouse_sale/examples", token, map[string]any{"examples": []string{"big summer warehouse blowout"}})
 	if status != 200 {
 		t.Fatalf("add example: %d", status)
 	}
-	if err := other.intents.Refresh(context.Background()); err != nil {
+	if err := other.Intents.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	in, _ := other.intents.Model().Intent("warehouse_sale")
+	in, _ := other.Intents.Model().Intent("warehouse_sale")
 	if len(in.Examples) != 6 {
 		t.Errorf("the other process has %d examples after refresh; want 6", len(in.Examples))
 	}
@@ -193,24 +162,24 @@ func TestLLMUnderstandingRefinesAndFallsBackToLocal(t *testing.T) {
 		}
 		return fake.Response{}
 	})
-	tb := startBaton(t, testOptions{window: 0, realBot: true, env: map[string]string{"BATON_LLM_BASE_URL": ai.URL, "BATON_LLM_API_KEY": "sk-test"}})
+	tb := testkit.Start(t, testkit.Options{Window: 0, RealBot: true, Env: map[string]string{"BATON_LLM_BASE_URL": ai.URL, "BATON_LLM_API_KEY": "sk-test"}})
 	// The LLM says the customer wants a person: the bot hands off.
-	_, b := tb.post(t, msg("cust-llm", "Li", "l-1", "could somebody real look at this, li@example.com"))
-	conv := id(b["conversation_id"])
-	waitFor(t, 10*time.Second, "reply", func() bool { return len(tb.sink.forConversation(conv)) == 1 })
+	_, b := tb.Post(t, testkit.Message("cust-llm", "Li", "l-1", "could somebody real look at this, li@example.com"))
+	conv := testkit.ID(b["conversation_id"])
+	testkit.WaitFor(t, 10*time.Second, "reply", func() bool { return len(tb.DeliveriesTo(conv)) == 1 })
 	var trace map[string]any
-	tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
+	tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
 	if trace["intent"] != "talk_to_human" || trace["action"] != "handoff" {
 		t.Errorf("trace %v; want the LLM's intent talk_to_human and a handoff", trace)
 	}
-	if n := tb.count(t, `SELECT count(*) FROM conversations WHERE id = $1 AND details->>'email' = 'li@example.com'`, conv); n != 1 {
+	if n := tb.Count(t, `SELECT count(*) FROM conversations WHERE id = $1 AND details->>'email' = 'li@example.com'`, conv); n != 1 {
 		t.Error("the LLM's validated email was not gathered")
 	}
 	// Malformed JSON from the LLM: the local result decides (a greeting here).
-	_, b = tb.post(t, msg("cust-llm-2", "Mo", "l-2", "hello there broken"))
-	conv2 := id(b["conversation_id"])
-	waitFor(t, 10*time.Second, "reply", func() bool { return len(tb.sink.forConversation(conv2)) == 1 })
-	tb.db.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv2).Scan(&trace) //nolint:errcheck
+	_, b = tb.Post(t, testkit.Message("cust-llm-2", "Mo", "l-2", "hello there broken"))
+	conv2 := testkit.ID(b["conversation_id"])
+	testkit.WaitFor(t, 10*time.Second, "reply", func() bool { return len(tb.DeliveriesTo(conv2)) == 1 })
+	tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv2).Scan(&trace) //nolint:errcheck
 	llmTrace, _ := trace["llm"].(map[string]any)
 	if llmTrace["used"] != false || trace["intent"] != "greeting" {
 		t.Errorf("trace %v; want the local greeting and the LLM marked unused", trace)

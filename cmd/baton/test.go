@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/convtest"
+	"github.com/batonhq/baton/internal/sandbox"
+)
+
+const testHelp = `Usage: baton test SUBCOMMAND [flags]
+
+  conversations DIR [--json] [--parallel N] [--llm]
+      plays every DIR/*.yaml conversation script through the real pipeline and bot, in a
+      sandbox: scratch databases and queues on BATON_DATABASE_URL's server and BATON_REDIS_URL,
+      replies captured in process (never sent to BATON_OUTBOUND_URL), all dropped at the end.
+      Exits 1 if any script fails.
+`
+
+func cmdTest(ctx context.Context, args []string, stdout io.Writer) error {
+	return subcommands(ctx, "test", args, stdout, map[string]func(context.Context, []string, io.Writer) error{
+		"conversations": testConversations,
+	}, testHelp)
+}
+
+func testConversations(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("baton test conversations", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	asJSON := fs.Bool("json", false, `print {"scripts","passed","failed","failures"} as JSON`)
+	parallel := fs.Int("parallel", 4, "scripts run at once, each on its own database clone")
+	useLLM := fs.Bool("llm", false, "keep the configured LLM settings (default: the offline engine)")
+	verbose := fs.Bool("verbose", false, "log Baton's warnings to stderr")
+	if err := fs.Parse(kbArgs(args, "json", "llm", "verbose")); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"baton test conversations: give the folder of *.yaml scripts"}
+	}
+	if *parallel < 1 || *parallel > 32 {
+		return usageError{"baton test conversations: --parallel must be 1..32"}
+	}
+	scripts, err := convtest.Load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	level := slog.LevelError + 4
+	if *verbose {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	sb, err := sandbox.New(ctx, sandbox.Options{Getenv: config.Getenv, KeepLLM: *useLLM, Seed: true, Log: log})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	results := convtest.RunAll(ctx, scripts, *parallel, func(ctx context.Context, s *convtest.Script) (*sandbox.Baton, func(), error) {
+		b, err := sb.Start(ctx, sandbox.StartOptions{Env: convtest.Env(s)})
+		if err != nil {
+			return nil, nil, err
+		}
+		return b, func() { b.Stop(); b.Sink.Close() }, nil
+	})
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return convtest.Write(stdout, results, *asJSON)
+}

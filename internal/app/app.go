@@ -1,0 +1,257 @@
+// Package app is Baton's object graph: from a validated Config to the pools, the queue, the
+// knowledge base, the intents catalog, the bot and the HTTP server. cmd/baton wires flags to it;
+// tests, the sandbox and the benchmarks build one with an injected clock and decider.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/bot"
+	"github.com/batonhq/baton/intents"
+	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/llm"
+	"github.com/batonhq/baton/internal/postgres"
+	"github.com/batonhq/baton/internal/queue"
+	"github.com/batonhq/baton/internal/web"
+	"github.com/batonhq/baton/knowledge"
+	"github.com/batonhq/baton/prompts"
+)
+
+// Options are what a caller may inject; zero values mean the production choice.
+type Options struct {
+	// Clock rules every comparison with stored times (nil = the system clock).
+	Clock baton.Clock
+	// Decider replaces the bot's brain (nil = the brain built from the configuration).
+	Decider bot.Decider
+	// Tracer observes every query on the pool (benchmarks count writes with it).
+	Tracer pgx.QueryTracer
+}
+
+// App is the object graph shared by the long-running commands.
+type App struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	Clock     baton.Clock
+	DB        *postgres.DB
+	RedisOpt  asynq.RedisConnOpt
+	Redis     redis.UniversalClient
+	Client    *asynq.Client
+	Queues    queue.Queues
+	Channels  channel.Registry
+	Registry  *prometheus.Registry
+	Intents   *intents.Catalog
+	LLM       *llm.Client // nil: the offline engine
+	Knowledge *knowledge.Service
+	KBQueue   *queue.KnowledgeEnqueuer
+
+	decider bot.Decider
+}
+
+// New connects to PostgreSQL and Redis and builds the graph. The database must be migrated.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (*App, error) {
+	if o.Clock == nil {
+		o.Clock = baton.SystemClock{}
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL, o.Tracer)
+	if err != nil {
+		return nil, err
+	}
+	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("BATON_REDIS_URL: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &App{
+		Config: cfg, Log: log, Clock: o.Clock, DB: postgres.New(pool, o.Clock), RedisOpt: redisOpt,
+		Redis:  redisOpt.MakeRedisClient().(redis.UniversalClient),
+		Client: asynq.NewClient(redisOpt), Queues: queue.NewQueues(cfg.QueuePrefix), Registry: reg,
+	}
+	fail := func(err error) (*App, error) {
+		a.Close()
+		return nil, err
+	}
+	if cfg.LLMConfigured() {
+		a.LLM = llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, ChatModel: cfg.ChatModel,
+			EmbeddingModel: cfg.EmbeddingModel, EmbeddingDim: cfg.EmbeddingDim, Timeout: cfg.LLMTimeout, Logger: log})
+	}
+	if a.Intents, err = intents.NewCatalog(ctx, a.DB, log); err != nil {
+		return fail(fmt.Errorf("load intents (is the database migrated? run baton migrate): %w", err))
+	}
+	a.KBQueue = &queue.KnowledgeEnqueuer{Client: a.Client, Queues: a.Queues}
+	if a.Knowledge, err = NewKnowledge(cfg, a.DB, a.LLM, a.KBQueue, log); err != nil {
+		return fail(err)
+	}
+	if _, err := a.Knowledge.Start(ctx); err != nil {
+		// Redis may be down: the model is registered, its build is queued by the next start.
+		log.Warn("start knowledge base", "err", err)
+	}
+	a.Channels = channel.Registry{"webhook": &channel.Webhook{
+		Secrets:     []string{cfg.WebhookSecret, cfg.WebhookSecretPrev},
+		OutboundURL: cfg.OutboundURL,
+		Client:      &http.Client{Timeout: 15 * time.Second},
+		Clock:       a.Clock,
+	}}
+	a.decider = o.Decider
+	if a.decider == nil {
+		a.decider = a.Brain()
+	}
+	return a, nil
+}
+
+// Close releases the pools.
+func (a *App) Close() {
+	a.Client.Close()
+	a.Redis.Close()
+	a.DB.Pool.Close()
+}
+
+type redisPinger struct{ c redis.UniversalClient }
+
+func (p redisPinger) Ping(ctx context.Context) error { return p.c.Ping(ctx).Err() }
+
+// Server builds the HTTP handler with every feature mounted.
+func (a *App) Server() *web.Server {
+	s := web.New(web.Options{Log: a.Log, Auth: a.DB, PublicURL: a.Config.PublicURL, SessionTTL: a.Config.SessionTTL,
+		DB: a.DB, Redis: redisPinger{a.Redis}, Registry: a.Registry,
+		MetricsToken: a.Config.MetricsToken, MetricsElsewhere: a.Config.MetricsAddr != ""})
+	s.MountChannels(a.Channels, a.DB, a.Config.BurstWindow, a.Config.IdleResolve)
+	s.MountConversations(a.DB)
+	s.MountUsers(a.DB)
+	s.MountIntents(a.Intents, a.Clock)
+	s.MountKnowledge(a.Knowledge)
+	return s
+}
+
+// Decider is the bot's decider: the injected one, or the configured brain.
+func (a *App) Decider() bot.Decider { return a.decider }
+
+// Brain is the bot's brain as the configuration asks for it (offline, or refined by an LLM).
+func (a *App) Brain() *bot.Brain {
+	settings := bot.DefaultSettings()
+	settings.QueuedAckInterval = a.Config.QueuedAckInterval
+	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: prompts.Default(), Clock: a.Clock, Log: a.Log,
+		Knowledge: kbAnswerer{a.Knowledge}, Settings: settings}
+	if a.LLM != nil {
+		b.LLM = &llmUnderstander{client: a.LLM, prompts: b.Prompts}
+	}
+	return b
+}
+
+// Serve serves HTTP on ln until ctx is done, then drains requests within the shutdown grace.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	s := a.Server()
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("http listening", "addr", ln.Addr().String())
+	var metrics *http.Server
+	if addr := a.Config.MetricsAddr; addr != "" {
+		// /metrics on its own listener (BATON_METRICS_ADDR), e.g. reachable only internally.
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen on BATON_METRICS_ADDR %s: %w", addr, err)
+		}
+		metrics = &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- metrics.Serve(mln) }()
+		a.Log.Info("metrics listening", "addr", mln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		srv.Close()
+		if metrics != nil {
+			metrics.Close()
+		}
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.ShutdownGrace)
+	defer cancel()
+	if metrics != nil {
+		metrics.Shutdown(sctx) //nolint:errcheck // the main server's result is the one that matters
+	}
+	return srv.Shutdown(sctx)
+}
+
+// Work runs the relay, the sweeper and the asynq server until ctx is done.
+func (a *App) Work(ctx context.Context) error {
+	host, _ := os.Hostname()
+	// The owner only has to be unique among live workers: wall time is right here.
+	owner := fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
+	engine := &bot.Engine{
+		Store: a.DB, Scheduler: &queue.Scheduler{Client: a.Client, Queues: a.Queues}, Decider: a.decider,
+		Clock: a.Clock, Log: a.Log, Owner: owner, Window: a.Config.BurstWindow, LeaseTTL: a.Config.LeaseTTL,
+		// The offline engine decides in milliseconds; an LLM call is worth a lease.
+		Optimistic: a.LLM == nil && a.Config.TurnLease == "llm",
+	}
+	w := &queue.Worker{DB: a.DB, Engine: engine, Channels: a.Channels, Log: a.Log,
+		Recorder: &queue.Recorder{DB: a.DB}, Client: a.Client, Queues: a.Queues, SendTimeout: 15 * time.Second}
+	srv := asynq.NewServer(a.RedisOpt, queue.ServerConfig(a.Queues, a.Config.Concurrency, a.Log, a.Config.ShutdownGrace))
+	mux := w.Mux()
+	queue.RegisterKnowledge(mux, a.Knowledge, a.KBQueue)
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { a.Intents.Watch(gctx, 5*time.Second); return nil })
+	g.Go(func() error {
+		return (&queue.Relay{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Clock: a.Clock}).Run(gctx)
+	})
+	g.Go(func() error {
+		return (&queue.Sweeper{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Clock: a.Clock,
+			Grace: a.Config.BurstWindow + a.Config.LeaseTTL}).Run(gctx)
+	})
+	a.Log.Info("workers running", "owner", owner, "concurrency", a.Config.Concurrency, "queue", a.Queues.Chat)
+	err := g.Wait()
+	// Shutdown stops taking tasks and waits for in-flight ones up to the grace period; an
+	// unfinished turn's lease expires and the sweeper of another worker picks it up.
+	srv.Shutdown()
+	return err
+}
+
+// Run serves HTTP on ln and runs the workers until ctx is done.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Serve(gctx, ln) })
+	g.Go(func() error { return a.Work(gctx) })
+	return g.Wait()
+}
+
+// SeedDemo loads the demo content: the web-shop intents (when none are stored) and the demo
+// help centre, embedded now so that vector search finds it at once.
+func (a *App) SeedDemo(ctx context.Context) (intentsAdded int, kb knowledge.ImportSummary, err error) {
+	stored, err := a.DB.ListIntents(ctx)
+	if err != nil {
+		return 0, kb, fmt.Errorf("list intents: %w", err)
+	}
+	if len(stored) == 0 {
+		if intentsAdded, _, err = a.Intents.Save(ctx, 0, intents.DefaultIntents(), false); err != nil {
+			return 0, kb, fmt.Errorf("seed intents: %w", err)
+		}
+	}
+	if kb, err = a.Knowledge.Seed(ctx); err != nil {
+		return intentsAdded, kb, fmt.Errorf("seed the help centre: %w", err)
+	}
+	if _, err := a.Knowledge.EmbedPending(ctx, nil); err != nil {
+		return intentsAdded, kb, fmt.Errorf("embed the help centre: %w", err)
+	}
+	return intentsAdded, kb, nil
+}

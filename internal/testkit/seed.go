@@ -1,0 +1,232 @@
+package testkit
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/intents"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/dbtest"
+	"github.com/batonhq/baton/internal/postgres"
+)
+
+// Seeding (training the intents, chunking and embedding the help centre) costs seconds, more
+// under the race detector, and every conversation script needs it. So the seeded state is built
+// once into a template database and each test clones it. The template's name carries a hash of
+// the test binary: the seed is made by this code, so another build never reuses it. Its
+// "baton_tpl_" prefix lets dbtest's stale-database sweep remove it in time.
+
+// seedLock serialises building the seeded template across test processes.
+const seedLock = 7_420_003
+
+var (
+	seedOnce sync.Once
+	seedName string
+	seedErr  error
+)
+
+// seededTemplate returns the name of the seeded template, building it once.
+func seededTemplate(ctx context.Context, cfg *config.Config) (string, error) {
+	seedOnce.Do(func() { seedName, seedErr = ensureSeeded(ctx, cfg) })
+	return seedName, seedErr
+}
+
+func binaryHash() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+func adminURL(db string) string {
+	u, err := url.Parse(dbtest.AdminURL())
+	if err != nil {
+		panic(fmt.Sprintf("BATON_TEST_DATABASE_URL: %v", err))
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+func ensureSeeded(ctx context.Context, cfg *config.Config) (string, error) {
+	mh, err := postgres.MigrationsHash()
+	if err != nil {
+		return "", err
+	}
+	bh, err := binaryHash()
+	if err != nil {
+		return "", fmt.Errorf("hash the test binary: %w", err)
+	}
+	name := "baton_tpl_seed_" + mh[:8] + "_" + bh
+	admin, err := pgx.Connect(ctx, dbtest.AdminURL())
+	if err != nil {
+		return "", fmt.Errorf("connect to admin database: %w", err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1)`, seedLock); err != nil {
+		return "", fmt.Errorf("lock seeded template: %w", err)
+	}
+	defer admin.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, seedLock) //nolint:errcheck
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", fmt.Errorf("look up seeded template: %w", err)
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_b"
+	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+building+` WITH (FORCE)`); err != nil {
+		return "", fmt.Errorf("drop stale seeded template: %w", err)
+	}
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+building); err != nil {
+		return "", fmt.Errorf("create seeded template: %w", err)
+	}
+	if err := seed(ctx, adminURL(building), cfg); err != nil {
+		admin.Exec(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+building+` WITH (FORCE)`) //nolint:errcheck
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, `ALTER DATABASE `+building+` RENAME TO `+name); err != nil {
+		return "", fmt.Errorf("publish seeded template: %w", err)
+	}
+	if _, err := admin.Exec(ctx, `ALTER DATABASE `+name+` WITH IS_TEMPLATE true`); err != nil {
+		return "", fmt.Errorf("mark seeded template: %w", err)
+	}
+	dropStaleSeeds(ctx, admin, name)
+	return name, nil
+}
+
+// dropStaleSeeds removes seeded templates of earlier builds. Test binaries of other packages
+// may be using theirs right now, so only those older than an hour go.
+func dropStaleSeeds(ctx context.Context, admin *pgx.Conn, keep string) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'baton\_tpl\_seed\_%' AND datname <> $1
+		AND (pg_stat_file('base/'||oid||'/PG_VERSION', true)).modification < now() - interval '1 hour'`, keep)
+	if err != nil {
+		return
+	}
+	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+	for _, n := range names {
+		admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{n}.Sanitize()+` WITH IS_TEMPLATE false`) //nolint:errcheck
+		admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{n}.Sanitize()+` WITH (FORCE)`)  //nolint:errcheck
+	}
+}
+
+// seed migrates the database at dbURL and loads the demo intents and help centre, embedded
+// inline (no queue is involved, so nothing is left in Redis).
+func seed(ctx context.Context, dbURL string, cfg *config.Config) error {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("connect to seeded template: %w", err)
+	}
+	_, err = postgres.Migrate(ctx, conn, nil)
+	conn.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("migrate seeded template: %w", err)
+	}
+	pool, err := postgres.Open(ctx, dbURL, nil)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	db := postgres.New(pool, baton.SystemClock{})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cat, err := intents.NewCatalog(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	if _, _, err := cat.Save(ctx, 0, intents.DefaultIntents(), false); err != nil {
+		return fmt.Errorf("seed intents: %w", err)
+	}
+	kb, err := app.NewKnowledge(cfg, db, nil, nil, log)
+	if err != nil {
+		return err
+	}
+	if _, err := kb.Start(ctx); err != nil {
+		return fmt.Errorf("start knowledge base: %w", err)
+	}
+	if _, err := kb.Seed(ctx); err != nil {
+		return fmt.Errorf("seed the help centre: %w", err)
+	}
+	if _, err := kb.EmbedPending(ctx, nil); err != nil {
+		return fmt.Errorf("embed the help centre: %w", err)
+	}
+	return nil
+}
+
+// seededDatabase creates a database for t cloned from the seeded template, dropped when t ends.
+func seededDatabase(t testing.TB, cfg *config.Config) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	tpl, err := seededTemplate(ctx, cfg)
+	if err != nil {
+		t.Fatalf("testkit: seeded template: %v", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "baton_test_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, dbtest.AdminURL())
+	if err != nil {
+		t.Fatalf("testkit: connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	// Clones of one template may race for its lock; retry briefly.
+	for attempt := 0; ; attempt++ {
+		_, err = admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tpl)
+		if err == nil || attempt == 20 {
+			break
+		}
+		time.Sleep(time.Duration(50+attempt*25) * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("testkit: create seeded database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, dbtest.AdminURL())
+		if err != nil {
+			t.Logf("testkit: drop %s: %v", name, err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Logf("testkit: drop %s: %v", name, err)
+		}
+	})
+	return adminURL(name)
+}
+
+// seedable reports whether the shared seeded template fits a test's configuration: the help
+// centre's vectors depend on the embedding settings.
+func seedable(env map[string]string) bool {
+	for k := range env {
+		if strings.HasPrefix(k, "BATON_EMBEDDING_") || strings.HasPrefix(k, "BATON_LLM_") {
+			return false
+		}
+	}
+	return true
+}
