@@ -57,7 +57,7 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 	conv := st.Conversation
 	u := b.understand(ctx, st)
 	if conv.Status != baton.StatusAgent && b.Knowledge != nil {
-		if err := b.lookup(ctx, &u); err != nil {
+		if err := b.lookup(ctx, &u, conv.State); err != nil {
 			return u.out, err
 		}
 	}
@@ -168,7 +168,7 @@ func (b *Brain) understand(ctx context.Context, st baton.TurnState) understood {
 		trend = sentiment.Update(trend, prior+i, a.Sentiment.Score)
 		kind := kindOf(m.Text, a)
 		u.msgs = append(u.msgs, Understood{Text: m.Text, Intent: a.Intent, Score: a.Score, OutOfScope: a.OutOfScope,
-			Sentiment: a.Sentiment.Score, Kind: kind, Personal: isPersonal(m.Text, a)})
+			Sentiment: a.Sentiment.Score, Kind: kind, Words: len(strings.Fields(m.Text)), Personal: isPersonal(m.Text, a)})
 		u.out.Meta[m.ID] = map[string]any{
 			"intent": a.Intent, "score": a.Score, "out_of_scope": a.OutOfScope, "details": a.Details, "kind": string(kind),
 			"sentiment": map[string]any{"score": a.Sentiment.Score, "label": a.Sentiment.Label}, "language": a.Language,
@@ -219,12 +219,15 @@ func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string
 // lookup asks the knowledge base the turn's questions. Each message is asked on its own (and a
 // message with several questions, each of them); when a burst's messages find nothing alone
 // (fragments of one question), they are asked together.
-func (b *Brain) lookup(ctx context.Context, u *understood) error {
+func (b *Brain) lookup(ctx context.Context, u *understood, st baton.ConversationState) error {
 	asked, found := 0, false
 	for i := range u.msgs {
 		m := &u.msgs[i]
 		if m.Kind != KindQuestion && m.Kind != KindStatement {
 			continue
+		}
+		if len(st.Awaiting) > 0 && m.Kind == KindStatement && m.Words <= 4 {
+			continue // a short reply to the bot's question for a detail is an attempt at it
 		}
 		m.Asked = true
 		asked++

@@ -66,6 +66,7 @@ type Understood struct {
 	OutOfScope bool
 	Sentiment  float64
 	Kind       MessageKind
+	Words      int
 	// Personal is true when the message is about the customer's own case ("my order", a
 	// request, a detail): an intent's action applies. A general question only gets answered.
 	Personal bool
@@ -288,6 +289,9 @@ func (p *policy) answers() bool {
 	seen := map[int64]bool{}
 	n := 0
 	for _, m := range p.in.Messages {
+		if in, ok := p.in.Intent(m.Intent); ok && !m.OutOfScope && in.Action == intents.ActionReply && !isBuiltinTalk(in.Name) {
+			continue // the admin's own reply for this intent beats a retrieved passage
+		}
 		for i := range m.Answers {
 			a := m.Answers[i]
 			if a.NoAnswer || len(a.Citations) == 0 || seen[a.Citations[0].ChunkID] {
@@ -324,6 +328,10 @@ func (p *policy) intents(answered bool) bool {
 	switch {
 	case supplies:
 		return p.gather(open, answered)
+	case hasOpen && p.st.Stage == baton.StageGathering && !answered && shortReplies(in.Messages):
+		// A short reply to the question for a detail is an attempt at it, whatever else the
+		// classifier reads into it ("For Less Money" is no billing problem).
+		return p.gather(open, false)
 	case ok && !isBuiltinTalk(primary.Name):
 		p.intent = primary.Name
 		switch primary.Action {
@@ -337,7 +345,11 @@ func (p *policy) intents(answered bool) bool {
 			if answered && !m.Personal && m.Kind == KindQuestion {
 				return false // a general question about it, answered
 			}
-			p.handOff(baton.HandoffPolicy)
+			if m.Sentiment <= -0.3 {
+				p.handOff(baton.HandoffNegativeSentiment) // an angry complaint: the mood is the reason
+			} else {
+				p.handOff(baton.HandoffPolicy)
+			}
 			return true
 		case intents.ActionGatherThenHandoff:
 			// Details are for acting on the customer's own case, never for a general question.
@@ -474,7 +486,7 @@ func (p *policy) remind(open intents.Intent) {
 func (p *policy) smallTalk() {
 	kinds := map[string]bool{}
 	for _, m := range p.in.Messages {
-		if m.Kind == KindSmallTalk || isBuiltinTalk(m.Intent) && !m.OutOfScope && m.Kind != KindQuestion {
+		if m.Kind == KindSmallTalk || isBuiltinTalk(m.Intent) && !m.OutOfScope && (m.Kind != KindQuestion || m.Intent == "greeting") {
 			kinds[m.Intent] = true
 		}
 		if m.Kind == KindYes || m.Kind == KindNo {
@@ -573,6 +585,19 @@ func (p *policy) handOff(reason baton.HandoffReason) {
 	p.st.Stage, p.st.OfferReason, p.st.Failures, p.st.Awaiting = baton.StageHandedOff, "", 0, nil
 	now := p.in.Now
 	p.st.QueuedAckAt = &now // the handoff message is the first acknowledgement
+}
+
+// shortReplies reports whether every message is a short statement, a bare detail or a yes/no.
+func shortReplies(ms []Understood) bool {
+	for _, m := range ms {
+		switch {
+		case m.Kind == KindDetail || m.Kind == KindYes || m.Kind == KindNo:
+		case m.Kind == KindStatement && m.Words <= 4:
+		default:
+			return false
+		}
+	}
+	return len(ms) > 0
 }
 
 // isBuiltinTalk reports the built-in small-talk intents, which never open a topic.

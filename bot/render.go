@@ -36,6 +36,10 @@ func (b *Brain) compose(ctx context.Context, d Decision, in composeInput) (*bato
 			break
 		}
 	}
+	if text != "" && text == in.last {
+		// Both wordings were used up (a detail asked again in the same words).
+		text = "Sorry to ask again — " + text
+	}
 	if text == "" {
 		return nil, nil
 	}

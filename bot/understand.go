@@ -24,6 +24,8 @@ var (
 		regexp.MustCompile(`(?i)^\s*(please\s+)?(cancel|change|update|refund|return|track|send|fix|stop|close|delete|resend|check)\b`),
 		regexp.MustCompile(`(?i)\b(i|we)\s+(have\s+|haven't\s+|havent\s+|had\s+|just\s+|never\s+|still\s+|already\s+)?(ordered|paid|bought|received|got|was charged|were charged|returned|sent|placed|booked|lost|broke)\b`),
 		regexp.MustCompile(`(?i)\b(hasn't|hasnt|has not|didn't|didnt|never|still not|not yet)\s+(arrived|come|came|shipped|been|received|delivered)`),
+		// A request put as a question: "can you call me back?", not "can you tell me …?".
+		regexp.MustCompile(`(?i)\b(can|could|would|will)\s+(you|someone|somebody|anyone)\s+(please\s+)?(call|phone|ring|email|text|contact|cancel|change|send|refund|check|update|fix|help)\b`),
 	}
 	// Words that say nothing beyond the details a message carries ("my email is …").
 	detailFiller = set("my", "it", "its", "it's", "is", "the", "number", "no", "nr", "order", "email", "e-mail", "mail",
@@ -64,12 +66,14 @@ func kindOf(text string, a intents.Analysis) MessageKind {
 	case noReplies[n]:
 		return KindNo
 	}
-	if len(a.Details) > 0 && detailOnly(text, a.Details) {
+	if len(a.Details) > 0 && !strings.Contains(text, "?") && detailOnly(text, a.Details) {
 		return KindDetail
 	}
 	words := len(strings.Fields(n))
 	question := strings.Contains(text, "?") || questionStart.MatchString(text)
-	if !a.OutOfScope && isBuiltinTalk(a.Intent) && (a.Intent == "are_you_a_bot" || words <= 5 || !question) {
+	// Small talk is short; a longer question goes to the knowledge base even when the
+	// classifier leans to small talk ("do you take apple pay?" is not a goodbye).
+	if !a.OutOfScope && isBuiltinTalk(a.Intent) && (a.Intent == "are_you_a_bot" || words <= 2 || !question && words <= 8) {
 		return KindSmallTalk
 	}
 	if question {
@@ -93,7 +97,7 @@ func detailOnly(text string, ds []intents.Detail) bool {
 			n++
 		}
 	}
-	return n <= 1
+	return n == 0
 }
 
 // isPersonal reports whether a message is about the customer's own case.

@@ -187,6 +187,11 @@ func formatWait(d time.Duration) string {
 }
 
 func (r *runner) setup(ctx context.Context) error {
+	for _, d := range r.s.Setup.DetailTypes {
+		if _, _, err := r.b.Intents.SaveDetailType(ctx, 0, d); err != nil {
+			return fmt.Errorf("save detail type %s: %w", d.Name, err)
+		}
+	}
 	if len(r.s.Setup.Intents) > 0 {
 		if _, _, err := r.b.Intents.Save(ctx, 0, r.s.Setup.Intents, false); err != nil {
 			return fmt.Errorf("save intents: %w", err)

@@ -38,8 +38,9 @@ type Customer struct {
 
 // Setup is applied before the first step.
 type Setup struct {
-	Intents  []intents.Intent `yaml:"intents"`  // saved through the catalog, beside the demo intents
-	Articles []Article        `yaml:"articles"` // imported and published
+	DetailTypes []intents.DetailType `yaml:"detail_types"` // admin-defined detail types, saved first
+	Intents     []intents.Intent     `yaml:"intents"`      // saved through the catalog, beside the demo intents
+	Articles    []Article            `yaml:"articles"`     // imported and published
 }
 
 // Article is a help-centre article of a script's setup.
@@ -235,6 +236,11 @@ func (s *Script) validate() error {
 	for k := range s.Env {
 		if !strings.HasPrefix(k, "BATON_") {
 			bad("env.%s: only BATON_* settings can be set", k)
+		}
+	}
+	for i, d := range s.Setup.DetailTypes {
+		if err := d.Validate(); err != nil {
+			bad("setup.detail_types[%d] (%s): %v", i, d.Name, err)
 		}
 	}
 	for i, in := range s.Setup.Intents {
