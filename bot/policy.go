@@ -70,6 +70,9 @@ type Understood struct {
 	// Personal is true when the message is about the customer's own case ("my order", a
 	// request, a detail): an intent's action applies. A general question only gets answered.
 	Personal bool
+	// Request is true when the message asks to act on the case ("where is my order?", "please
+	// cancel it"): the intent's action goes ahead even when the question was answered.
+	Request bool
 	// Answers are the knowledge base's answers to the message's questions; Asked says whether
 	// it was asked at all.
 	Answers []Answer
@@ -352,8 +355,10 @@ func (p *policy) intents(answered bool) bool {
 			}
 			return true
 		case intents.ActionGatherThenHandoff:
-			// Details are for acting on the customer's own case, never for a general question.
-			if !m.Personal && (m.Kind == KindQuestion || answered) {
+			// Details are for acting on the customer's own case, never for a general question;
+			// a question about their case that was answered needs nothing more unless they asked
+			// for something to be done.
+			if !m.Personal && (m.Kind == KindQuestion || answered) || answered && !m.Request {
 				return false
 			}
 			if p.st.OpenIntent != primary.Name {
@@ -563,12 +568,11 @@ func (p *policy) fail() {
 	switch {
 	case p.st.Failures >= 2:
 		p.offer("no_answer", baton.HandoffMissingKnowledge)
-	case oos:
-		// The classifier finds it off-topic: a near article is a coincidence, not a guess.
-		p.add(Action{Kind: ActOutOfScope})
 	case suggestion != "":
 		p.add(Action{Kind: ActClarify, Suggestion: suggestion})
 		p.st.Stage = baton.StageClarifying
+	case oos:
+		p.add(Action{Kind: ActOutOfScope})
 	default:
 		p.offer("no_answer", baton.HandoffMissingKnowledge)
 	}

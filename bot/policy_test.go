@@ -46,6 +46,8 @@ func question(intent string, personal bool, answers ...Answer) Understood {
 	return Understood{Text: "a question?", Intent: intent, Score: 0.9, Kind: KindQuestion, Personal: personal, Answers: answers, Asked: true}
 }
 
+func request(m Understood) Understood { m.Request = true; return m }
+
 func kinds(d Decision) []string { return d.Kinds() }
 
 func TestPolicyBranches(t *testing.T) {
@@ -63,12 +65,15 @@ func TestPolicyBranches(t *testing.T) {
 		{name: "general question answered, intent with details not gathered",
 			in:   input(baton.ConversationState{}, question("order_status", false, answer("Returns", 1))),
 			want: []string{"answer"}, stage: baton.StageOpen},
-		{name: "own case: answered and details asked in the same turn",
-			in:   input(baton.ConversationState{}, question("order_status", true, answer("Tracking", 1))),
+		{name: "a request about the own case: answered and details asked in the same turn",
+			in:   input(baton.ConversationState{}, request(question("order_status", true, answer("Tracking", 1)))),
 			want: []string{"answer", "ask_detail"}, stage: baton.StageGathering},
 		{name: "own case with nothing to answer: details asked",
 			in:   input(baton.ConversationState{}, Understood{Text: "my order is late", Intent: "order_status", Score: 0.9, Kind: KindStatement, Personal: true, Asked: true, Answers: []Answer{noAnswer("", 0.1)}}),
 			want: []string{"ask_detail"}, stage: baton.StageGathering},
+		{name: "a question about the own case that was answered needs no details",
+			in:   input(baton.ConversationState{}, question("order_status", true, answer("Billing", 1))),
+			want: []string{"answer"}, stage: baton.StageOpen},
 		{name: "medium confidence clarifies with the article",
 			in:   input(baton.ConversationState{}, question("shipping_info", false, noAnswer("Shipping", 0.45))),
 			want: []string{"clarify"}, stage: baton.StageClarifying},
@@ -79,7 +84,7 @@ func TestPolicyBranches(t *testing.T) {
 			in:   input(baton.ConversationState{Stage: baton.StageClarifying, Failures: 1}, question("shipping_info", false, noAnswer("Shipping", 0.45))),
 			want: []string{"offer_person"}, stage: baton.StageOffered},
 		{name: "out of scope says what the bot can do",
-			in:   input(baton.ConversationState{}, Understood{Text: "pizza?", Intent: "out_of_scope", OutOfScope: true, Kind: KindQuestion, Asked: true, Answers: []Answer{noAnswer("Shipping", 0.4)}}),
+			in:   input(baton.ConversationState{}, Understood{Text: "pizza?", Intent: "out_of_scope", OutOfScope: true, Kind: KindQuestion, Asked: true, Answers: []Answer{noAnswer("", 0.1)}}),
 			want: []string{"out_of_scope"}, stage: baton.StageOpen},
 		{name: "yes to the offer hands off with the offer's reason",
 			in:   input(offered, Understood{Text: "yes", Kind: KindYes}),

@@ -27,6 +27,14 @@ var (
 		// A request put as a question: "can you call me back?", not "can you tell me …?".
 		regexp.MustCompile(`(?i)\b(can|could|would|will)\s+(you|someone|somebody|anyone)\s+(please\s+)?(call|phone|ring|email|text|contact|cancel|change|send|refund|check|update|fix|help)\b`),
 	}
+	// A request to act on the customer's own case, as opposed to a question about it.
+	requests = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\bwhere('s|s| is| are)\s+(my|our)\b`),
+		regexp.MustCompile(`(?i)\b(i|we)\s*(really\s+|just\s+)?(want|need|would like|'d like|wanna)\s+(to\s+)?(cancel|change|return|refund|update|track|speak|talk|report|close|delete|move|send|get my|have my|know where)\b`),
+		regexp.MustCompile(`(?i)^\s*(please\s+)?(cancel|change|update|refund|track|fix|stop|close|delete|resend|check)\b`),
+		regexp.MustCompile(`(?i)\b(can|could|would|will)\s+(you|someone|somebody|anyone)\s+(please\s+)?(call|phone|ring|email|text|contact|cancel|change|send|refund|check|update|fix)\b`),
+		regexp.MustCompile(`(?i)\b(hasn't|hasnt|has not|didn't|didnt|never|still not|not yet)\s+(arrived|come|came|shipped|been delivered|received|delivered)`),
+	}
 	// Words that say nothing beyond the details a message carries ("my email is …").
 	detailFiller = set("my", "it", "its", "it's", "is", "the", "number", "no", "nr", "order", "email", "e-mail", "mail",
 		"address", "phone", "mobile", "name", "here", "you", "go", "sure", "ok", "okay", "yes", "thanks", "thank",
@@ -98,6 +106,21 @@ func detailOnly(text string, ds []intents.Detail) bool {
 		}
 	}
 	return n == 0
+}
+
+// isRequest reports whether a message asks Baton to act on the customer's own case.
+func isRequest(text string, a intents.Analysis) bool {
+	for _, re := range requests {
+		if re.MatchString(text) {
+			return true
+		}
+	}
+	for _, d := range a.Details {
+		if d.Type == intents.DetailOrderNumber {
+			return true // a specific order is named
+		}
+	}
+	return false
 }
 
 // isPersonal reports whether a message is about the customer's own case.
