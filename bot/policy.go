@@ -568,7 +568,7 @@ func (p *policy) fail() {
 	switch {
 	case p.st.Failures >= 2:
 		p.offer("no_answer", baton.HandoffMissingKnowledge)
-	case suggestion != "":
+	case suggestion != "" && !(oos && best < oosSuggestion):
 		p.add(Action{Kind: ActClarify, Suggestion: suggestion})
 		p.st.Stage = baton.StageClarifying
 	case oos:
@@ -577,6 +577,10 @@ func (p *policy) fail() {
 		p.offer("no_answer", baton.HandoffMissingKnowledge)
 	}
 }
+
+// oosSuggestion is the answer confidence a near-miss article needs before it is suggested for
+// a message the classifier finds off-topic ("a good pizza place" is not about placing orders).
+const oosSuggestion = 0.35
 
 func (p *policy) offer(why string, reason baton.HandoffReason) {
 	p.add(Action{Kind: ActOfferPerson, Why: why})

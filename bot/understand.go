@@ -30,7 +30,7 @@ var (
 	// A request to act on the customer's own case, as opposed to a question about it.
 	requests = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)\bwhere('s|s| is| are)\s+(my|our)\b`),
-		regexp.MustCompile(`(?i)\b(i|we)\s*(really\s+|just\s+)?(want|need|would like|'d like|wanna)\s+(to\s+)?(cancel|change|return|refund|update|track|speak|talk|report|close|delete|move|send|get my|have my|know where)\b`),
+		regexp.MustCompile(`(?i)\b(i|we)\s*(really\s+|just\s+)?(want|need|would like|'d like|wanna)\s+(to\s+)?(a\s+|an\s+|my\s+)?(cancel|change|return|refund|update|track|speak|talk|report|close|delete|move|send|get my|have my|know where|replacement|exchange)`),
 		regexp.MustCompile(`(?i)^\s*(please\s+)?(cancel|change|update|refund|track|fix|stop|close|delete|resend|check)\b`),
 		regexp.MustCompile(`(?i)\b(can|could|would|will)\s+(you|someone|somebody|anyone)\s+(please\s+)?(call|phone|ring|email|text|contact|cancel|change|send|refund|check|update|fix)\b`),
 		regexp.MustCompile(`(?i)\b(hasn't|hasnt|has not|didn't|didnt|never|still not|not yet)\s+(arrived|come|came|shipped|been delivered|received|delivered)`),

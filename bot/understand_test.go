@@ -83,3 +83,22 @@ func TestComposeNeverRepeatsTheLastReply(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestsAreToldFromQuestionsAboutTheCase(t *testing.T) {
+	t.Parallel()
+	b := testBrain(t)
+	for text, want := range map[string]bool{
+		"where is my order?":                              true,
+		"I need a refund for my order":                    true,
+		"I'd like a refund for my order":                  true,
+		"please cancel my order":                          true,
+		"can you call me back?":                           true,
+		"why is my first bill so high?":                   false,
+		"can I change the date my direct debit comes out": false,
+		"how long do refunds take?":                       false,
+	} {
+		if got := isRequest(text, b.Intents.Understand(text, intents.ExtractContext{})); got != want {
+			t.Errorf("isRequest(%q) = %v; want %v", text, got, want)
+		}
+	}
+}
