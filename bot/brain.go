@@ -221,19 +221,33 @@ func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string
 // message with several questions, each of them); when a burst's messages find nothing alone
 // (fragments of one question), they are asked together.
 func (b *Brain) lookup(ctx context.Context, u *understood, st baton.ConversationState) error {
-	asked, found := 0, false
-	for i := range u.msgs {
-		m := &u.msgs[i]
+	// A short statement in a burst completes the message before it ("how long does delivery
+	// take" + "to germany"), rather than being a question of its own.
+	type query struct {
+		msg  int
+		text string
+	}
+	var qs []query
+	for i, m := range u.msgs {
 		if m.Kind != KindQuestion && m.Kind != KindStatement {
 			continue
 		}
 		if len(st.Awaiting) > 0 && m.Kind == KindStatement && m.Words <= 4 {
 			continue // a short reply to the bot's question for a detail is an attempt at it
 		}
+		if m.Kind == KindStatement && m.Words <= 4 && len(qs) > 0 && qs[len(qs)-1].msg == i-1 {
+			qs[len(qs)-1].text += " " + m.Text
+			u.msgs[i].Asked = true
+			continue
+		}
+		qs = append(qs, query{i, m.Text})
+	}
+	asked, found := len(qs), false
+	for _, q := range qs {
+		m := &u.msgs[q.msg]
 		m.Asked = true
-		asked++
-		for _, q := range questions(m.Text) {
-			a, err := b.Knowledge.Answer(ctx, q, u.language)
+		for _, part := range questions(q.text) {
+			a, err := b.Knowledge.Answer(ctx, part, u.language)
 			if err != nil {
 				return err
 			}
