@@ -30,6 +30,7 @@ import (
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/eval"
 	"github.com/batonhq/baton/internal/postgres"
 )
 
@@ -570,23 +571,13 @@ func (b *pipelineBench) run(ctx context.Context, tag string, rate float64, convs
 	schedule := events[len(events)-1].at.Seconds()
 	st.Rate = math.Round(float64(n) / math.Max(schedule, 1e-3))
 	st.Achieved = math.Round(float64(n-st.Errors) / math.Max(offeredFor.Seconds(), lastDelivery.Sub(start).Seconds()))
-	st.P50Ms, st.P99Ms = percentile(lats, 50), percentile(lats, 99)
+	st.P50Ms, st.P99Ms = eval.Percentile(lats, 50), eval.Percentile(lats, 99)
 	st.WriteTxPer = float64(writes) / float64(n)
 	st.QueriesPer = float64(b.writes.queries.Load()-queries0) / float64(n)
 	st.RedisPer = (float64(redis1-redis0) - idleRedis*elapsed.Seconds()) / float64(n)
 	// Sustainable: under 0.1 % errors, kept up with the offered rate, and bounded lag.
 	st.Sustainable = float64(st.Errors) < 0.001*float64(n) && st.Achieved >= 0.9*st.Rate && st.P99Ms < 1000
 	return st, nil
-}
-
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	i := int(math.Ceil(p/100*float64(len(s)))) - 1
-	return math.Round(s[max(0, min(i, len(s)-1))]*10) / 10
 }
 
 // asynqNoop measures plain asynq throughput with a no-op handler on the same Redis.

@@ -51,48 +51,62 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := "baton_tpl_" + hash
+	name, admin, err := EnsureTemplate(ctx, "baton_tpl_"+hash, templateLock, func(ctx context.Context, dbURL string) error {
+		conn, err := pgx.Connect(ctx, dbURL)
+		if err != nil {
+			return fmt.Errorf("connect to template: %w", err)
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		if _, err := postgres.Migrate(ctx, conn, nil); err != nil {
+			return fmt.Errorf("migrate template: %w", err)
+		}
+		return nil
+	})
+	if admin != nil {
+		dropStale(ctx, admin, name)
+		admin.Close(context.WithoutCancel(ctx))
+	}
+	return name, err
+}
+
+// EnsureTemplate returns template database name, building it with build (given the database's
+// URL) if it does not exist yet. lock is an advisory lock id that serialises the build across
+// test processes; a half-built template is never published. The returned admin connection (nil
+// on a connect error) is the caller's to close.
+func EnsureTemplate(ctx context.Context, name string, lock int64, build func(ctx context.Context, dbURL string) error) (string, *pgx.Conn, error) {
 	admin, err := pgx.Connect(ctx, AdminURL())
 	if err != nil {
-		return "", fmt.Errorf("connect to admin database: %w", err)
+		return "", nil, fmt.Errorf("connect to admin database: %w", err)
 	}
-	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1)`, templateLock); err != nil {
-		return "", fmt.Errorf("lock template: %w", err)
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1)`, lock); err != nil {
+		return "", admin, fmt.Errorf("lock template %s: %w", name, err)
 	}
-	defer admin.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, templateLock) //nolint:errcheck
-
+	defer admin.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lock) //nolint:errcheck
 	var exists bool
 	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		return "", fmt.Errorf("look up template: %w", err)
+		return "", admin, fmt.Errorf("look up template %s: %w", name, err)
 	}
 	if exists {
-		return name, nil
+		return name, admin, nil
 	}
-	building := name + "_building"
+	building := name + "_b"
 	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+building+` WITH (FORCE)`); err != nil {
-		return "", fmt.Errorf("drop stale template: %w", err)
+		return "", admin, fmt.Errorf("drop stale template %s: %w", building, err)
 	}
 	if _, err := admin.Exec(ctx, `CREATE DATABASE `+building); err != nil {
-		return "", fmt.Errorf("create template: %w", err)
+		return "", admin, fmt.Errorf("create template %s: %w", building, err)
 	}
-	conn, err := pgx.Connect(ctx, urlFor(building))
-	if err != nil {
-		return "", fmt.Errorf("connect to template: %w", err)
-	}
-	_, err = postgres.Migrate(ctx, conn, nil)
-	conn.Close(ctx)
-	if err != nil {
-		return "", fmt.Errorf("migrate template: %w", err)
+	if err := build(ctx, URL(building)); err != nil {
+		admin.Exec(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+building+` WITH (FORCE)`) //nolint:errcheck
+		return "", admin, err
 	}
 	if _, err := admin.Exec(ctx, `ALTER DATABASE `+building+` RENAME TO `+name); err != nil {
-		return "", fmt.Errorf("publish template: %w", err)
+		return "", admin, fmt.Errorf("publish template %s: %w", name, err)
 	}
 	if _, err := admin.Exec(ctx, `ALTER DATABASE `+name+` WITH IS_TEMPLATE true`); err != nil {
-		return "", fmt.Errorf("mark template: %w", err)
+		return "", admin, fmt.Errorf("mark template %s: %w", name, err)
 	}
-	dropStale(ctx, admin, name)
-	return name, nil
+	return name, admin, nil
 }
 
 // dropStale removes templates of other schemas and test databases abandoned by killed runs,
@@ -111,8 +125,8 @@ func dropStale(ctx context.Context, admin *pgx.Conn, keep string) {
 	}
 }
 
-// urlFor returns AdminURL with the database name replaced.
-func urlFor(db string) string {
+// URL returns AdminURL with the database name replaced.
+func URL(db string) string {
 	u, err := url.Parse(AdminURL())
 	if err != nil {
 		panic(fmt.Sprintf("BATON_TEST_DATABASE_URL: %v", err))
@@ -156,7 +170,7 @@ func New(t testing.TB) *DB {
 	if err != nil {
 		t.Fatalf("dbtest: create database: %v", err)
 	}
-	db := &DB{Name: name, URL: urlFor(name)}
+	db := &DB{Name: name, URL: URL(name)}
 	pool, err := postgres.Open(ctx, db.URL, nil)
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
@@ -203,5 +217,5 @@ func Empty(t testing.TB) *DB {
 			admin.Close(ctx)
 		}
 	})
-	return &DB{Name: name, URL: urlFor(name)}
+	return &DB{Name: name, URL: URL(name)}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/queue"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
@@ -40,14 +41,7 @@ func DeleteQueues(redisURL, prefix string) {
 	if err != nil {
 		return
 	}
-	insp := asynq.NewInspector(opt)
-	defer insp.Close()
-	qs, _ := insp.Queues()
-	for _, q := range qs {
-		if strings.HasPrefix(q, prefix+":") {
-			insp.DeleteQueue(q, true) //nolint:errcheck
-		}
-	}
+	queue.DeletePrefixed(opt, prefix)
 }
 
 // PrivateRedis is a redis-server of one test, on a unix socket, that the test can stop and

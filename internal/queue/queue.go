@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -123,4 +124,19 @@ func classifyDelivery(err error) error {
 		}
 	}
 	return err
+}
+
+// DeletePrefixed removes the queues whose names start with one of the prefixes (and only
+// those): tests, sandboxes and benchmarks share a Redis and must never flush it.
+func DeletePrefixed(opt asynq.RedisConnOpt, prefixes ...string) {
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	qs, _ := insp.Queues()
+	for _, q := range qs {
+		for _, p := range prefixes {
+			if strings.HasPrefix(q, p+":") {
+				insp.DeleteQueue(q, true) //nolint:errcheck // best effort: the queue may be gone already
+			}
+		}
+	}
 }

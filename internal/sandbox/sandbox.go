@@ -28,6 +28,7 @@ import (
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/postgres"
+	"github.com/batonhq/baton/internal/queue"
 )
 
 // Prefix starts the name of every database a sandbox creates.
@@ -312,25 +313,9 @@ func (s *Sandbox) Close() error {
 		}
 	}
 	if len(queues) > 0 {
-		deleteQueues(s.redisURL, queues)
-	}
-	return errors.Join(errs...)
-}
-
-// deleteQueues removes the asynq queues of the prefixes (and only those).
-func deleteQueues(redisURL string, prefixes []string) {
-	opt, err := asynq.ParseRedisURI(redisURL)
-	if err != nil {
-		return
-	}
-	insp := asynq.NewInspector(opt)
-	defer insp.Close()
-	qs, _ := insp.Queues()
-	for _, q := range qs {
-		for _, p := range prefixes {
-			if strings.HasPrefix(q, p+":") {
-				insp.DeleteQueue(q, true) //nolint:errcheck
-			}
+		if opt, err := asynq.ParseRedisURI(s.redisURL); err == nil {
+			queue.DeletePrefixed(opt, queues...)
 		}
 	}
+	return errors.Join(errs...)
 }

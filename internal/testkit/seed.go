@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
+
 	"os"
 	"strings"
 	"sync"
@@ -63,15 +63,6 @@ func binaryHash() (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-func adminURL(db string) string {
-	u, err := url.Parse(dbtest.AdminURL())
-	if err != nil {
-		panic(fmt.Sprintf("BATON_TEST_DATABASE_URL: %v", err))
-	}
-	u.Path = "/" + db
-	return u.String()
-}
-
 func ensureSeeded(ctx context.Context, cfg *config.Config) (string, error) {
 	mh, err := postgres.MigrationsHash()
 	if err != nil {
@@ -81,42 +72,15 @@ func ensureSeeded(ctx context.Context, cfg *config.Config) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hash the test binary: %w", err)
 	}
-	name := "baton_tpl_seed_" + mh[:8] + "_" + bh
-	admin, err := pgx.Connect(ctx, dbtest.AdminURL())
-	if err != nil {
-		return "", fmt.Errorf("connect to admin database: %w", err)
+	name, admin, err := dbtest.EnsureTemplate(ctx, "baton_tpl_seed_"+mh[:8]+"_"+bh, seedLock,
+		func(ctx context.Context, dbURL string) error { return seed(ctx, dbURL, cfg) })
+	if admin != nil {
+		if err == nil {
+			dropStaleSeeds(ctx, admin, name)
+		}
+		admin.Close(context.WithoutCancel(ctx))
 	}
-	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1)`, seedLock); err != nil {
-		return "", fmt.Errorf("lock seeded template: %w", err)
-	}
-	defer admin.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, seedLock) //nolint:errcheck
-	var exists bool
-	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		return "", fmt.Errorf("look up seeded template: %w", err)
-	}
-	if exists {
-		return name, nil
-	}
-	building := name + "_b"
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+building+` WITH (FORCE)`); err != nil {
-		return "", fmt.Errorf("drop stale seeded template: %w", err)
-	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+building); err != nil {
-		return "", fmt.Errorf("create seeded template: %w", err)
-	}
-	if err := seed(ctx, adminURL(building), cfg); err != nil {
-		admin.Exec(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+building+` WITH (FORCE)`) //nolint:errcheck
-		return "", err
-	}
-	if _, err := admin.Exec(ctx, `ALTER DATABASE `+building+` RENAME TO `+name); err != nil {
-		return "", fmt.Errorf("publish seeded template: %w", err)
-	}
-	if _, err := admin.Exec(ctx, `ALTER DATABASE `+name+` WITH IS_TEMPLATE true`); err != nil {
-		return "", fmt.Errorf("mark seeded template: %w", err)
-	}
-	dropStaleSeeds(ctx, admin, name)
-	return name, nil
+	return name, err
 }
 
 // dropStaleSeeds removes seeded templates of earlier builds. Test binaries of other packages
@@ -217,7 +181,7 @@ func seededDatabase(t testing.TB, cfg *config.Config) string {
 			t.Logf("testkit: drop %s: %v", name, err)
 		}
 	})
-	return adminURL(name)
+	return dbtest.URL(name)
 }
 
 // seedable reports whether the shared seeded template fits a test's configuration: the help
