@@ -110,6 +110,16 @@ type Reply struct {
 	Meta       map[string]any
 }
 
+// TaskRequest is a task a turn asks for: written to the outbox in the turn's transaction, so
+// it runs if and only if the turn committed. TaskID makes it idempotent (derive it from domain
+// ids); RunAt zero means now.
+type TaskRequest struct {
+	Kind    string
+	TaskID  string
+	Payload json.RawMessage
+	RunAt   time.Time
+}
+
 // TurnCommit is what committing a turn stored.
 type TurnCommit struct {
 	Replies []int64 // the stored replies, in order
@@ -129,6 +139,7 @@ type TurnOutcome struct {
 	State     *ConversationState       // the bot's new state; nil keeps it
 	Summary   *string                  // a refreshed running summary; nil keeps it
 	Handoff   *Handoff                 // a handoff this turn decided (Status is then queued)
+	Tasks     []TaskRequest            // background work to enqueue with the turn, atomically
 	Trace     map[string]any
 	StartedAt time.Time
 }

@@ -185,3 +185,49 @@ func TestOptimisticCommitIsFenced(t *testing.T) {
 		t.Errorf("stored %d replies, %d traces, %d unanswered; want 1, 1, 1", replies, traces, unanswered)
 	}
 }
+
+func TestTurnCommitPartsAreAllOrNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, clock := setup(t)
+	res, err := db.Ingest(ctx, inbound("parts", "parts-1", "a person please"), 0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := res.ConversationID
+	st, err := db.LoadTurn(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := "Issue: wants a person"
+	out := baton.TurnOutcome{Processed: []int64{res.MessageID}, StartedAt: clock.Now(), Status: baton.StatusQueued,
+		State:   &baton.ConversationState{Stage: baton.StageHandedOff, Topic: "order A-1"},
+		Summary: &summary, Handoff: &baton.Handoff{Reason: baton.HandoffCustomerRequest},
+		Tasks:   []baton.TaskRequest{{Kind: "handoff:assign", TaskID: "handoff:assign:1", Payload: []byte(`{"conversation_id":1}`)}},
+		Replies: []baton.Reply{{Author: baton.AuthorBot, Visibility: baton.Public, Text: "passed on"}}}
+	fence := baton.Lease{ConversationID: conv, Token: st.Token}
+	if _, err := db.CommitTurn(ctx, fence, out); err != nil {
+		t.Fatal(err)
+	}
+	// The same token again is fenced out: the whole commit, not only its first part.
+	if _, err := db.CommitTurn(ctx, fence, out); err != baton.ErrLeaseLost {
+		t.Fatalf("second commit: %v; want ErrLeaseLost", err)
+	}
+	after, err := db.LoadTurn(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := after.Conversation
+	if c.Status != baton.StatusQueued || c.State.Stage != baton.StageHandedOff || c.State.Topic != "order A-1" || c.Summary != summary {
+		t.Errorf("conversation %s %+v %q; want queued, handed off, the topic and the summary", c.Status, c.State, c.Summary)
+	}
+	var handoffs, tasks, replies, traces int
+	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM handoffs WHERE reason = 'customer_request'),
+		(SELECT count(*) FROM outbox WHERE kind = 'handoff:assign'),
+		(SELECT count(*) FROM messages WHERE author = 'bot'), (SELECT count(*) FROM turn_traces)`).Scan(&handoffs, &tasks, &replies, &traces); err != nil {
+		t.Fatal(err)
+	}
+	if handoffs != 1 || tasks != 1 || replies != 1 || traces != 1 {
+		t.Errorf("stored %d handoffs, %d tasks, %d replies, %d traces; want one of each", handoffs, tasks, replies, traces)
+	}
+}

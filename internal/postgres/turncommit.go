@@ -24,7 +24,7 @@ import (
 // The first part aborts the transaction when the fence fails, so no later part writes.
 func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutcome) (baton.TurnCommit, error) {
 	tc := turnCommit{db: db, now: db.Clock.Now(), l: l, out: out, batch: &pgx.Batch{}}
-	for _, part := range []func() error{tc.conversation, tc.trace, tc.processed, tc.replies, tc.handoff, tc.pending} {
+	for _, part := range []func() error{tc.conversation, tc.trace, tc.processed, tc.replies, tc.handoff, tc.tasks, tc.pending} {
 		if err := part(); err != nil {
 			return tc.res, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
 		}
@@ -187,6 +187,29 @@ func (tc *turnCommit) handoff() error {
 	tc.batch.Queue(`INSERT INTO handoffs (conversation_id, episode, reason, created_at)
 		SELECT id, episode, $2, $3 FROM conversations WHERE id = $1`,
 		tc.l.ConversationID, string(tc.out.Handoff.Reason), tc.now)
+	return nil
+}
+
+// tasks writes the turn's requested background tasks to the outbox; the relay enqueues them.
+func (tc *turnCommit) tasks() error {
+	for _, t := range tc.out.Tasks {
+		if t.Kind == "" || t.TaskID == "" {
+			return fmt.Errorf("task %q needs a kind and a task id", t.TaskID)
+		}
+		at := t.RunAt
+		if at.IsZero() {
+			at = tc.now
+		}
+		payload := t.Payload
+		if len(payload) == 0 {
+			payload = json.RawMessage("{}")
+		}
+		tc.batch.Queue(`INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			t.Kind, []byte(payload), t.TaskID, at, tc.now)
+	}
+	if len(tc.out.Tasks) > 0 {
+		tc.batch.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
+	}
 	return nil
 }
 
