@@ -169,7 +169,7 @@ func (b *Brain) understand(ctx context.Context, st baton.TurnState) understood {
 		kind := kindOf(m.Text, a)
 		u.msgs = append(u.msgs, Understood{Text: m.Text, Intent: a.Intent, Score: a.Score, OutOfScope: a.OutOfScope,
 			Sentiment: a.Sentiment.Score, Kind: kind, Words: len(strings.Fields(m.Text)), Personal: isPersonal(m.Text, a),
-			Request: isRequest(m.Text, a)})
+			Request: isRequest(m.Text, a), WhyAsked: whyAsked.MatchString(m.Text)})
 		u.out.Meta[m.ID] = map[string]any{
 			"intent": a.Intent, "score": a.Score, "out_of_scope": a.OutOfScope, "details": a.Details, "kind": string(kind),
 			"sentiment": map[string]any{"score": a.Sentiment.Score, "label": a.Sentiment.Label}, "language": a.Language,

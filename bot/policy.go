@@ -20,6 +20,7 @@ const (
 	ActDetailsReceived ActionKind = "details_received" // confirm details the customer just gave
 	ActAskDetail       ActionKind = "ask_detail"       // ask for missing details of the open intent
 	ActRemind          ActionKind = "remind_detail"    // mention an awaited detail after an off-topic answer
+	ActExplain         ActionKind = "explain_detail"   // say why a detail is asked for
 	ActClarify         ActionKind = "clarify"          // ask the customer to say more, or "did you mean …?"
 	ActOfferPerson     ActionKind = "offer_person"     // yes/no: pass to a person?
 	ActOfferDeclined   ActionKind = "offer_declined"   // the customer said no to the offer
@@ -73,6 +74,8 @@ type Understood struct {
 	// Request is true when the message asks to act on the case ("where is my order?", "please
 	// cancel it"): the intent's action goes ahead even when the question was answered.
 	Request bool
+	// WhyAsked is true when the customer asks why the bot wants a detail.
+	WhyAsked bool
 	// Answers are the knowledge base's answers to the message's questions; Asked says whether
 	// it was asked at all.
 	Answers []Answer
@@ -136,7 +139,7 @@ func (d Decision) Kinds() []string {
 
 // Primary is the action that best says what the turn did.
 func (d Decision) Primary() ActionKind {
-	for _, k := range []ActionKind{ActHandoff, ActOfferPerson, ActAskDetail, ActAnswer, ActClarify, ActOutOfScope,
+	for _, k := range []ActionKind{ActHandoff, ActOfferPerson, ActAskDetail, ActExplain, ActAnswer, ActClarify, ActOutOfScope,
 		ActOfferDeclined, ActRemind, ActDetailsReceived, ActAckQueued, ActAcknowledge, ActSmallTalk, ActIntentReply,
 		ActWelcomeBack, ActGreet} {
 		for _, a := range d.Actions {
@@ -295,6 +298,9 @@ func (p *policy) answers() bool {
 		if in, ok := p.in.Intent(m.Intent); ok && !m.OutOfScope && in.Action == intents.ActionReply && !isBuiltinTalk(in.Name) {
 			continue // the admin's own reply for this intent beats a retrieved passage
 		}
+		if m.WhyAsked && p.st.Stage == baton.StageGathering {
+			continue // explained, not looked up
+		}
 		for i := range m.Answers {
 			a := m.Answers[i]
 			if a.NoAnswer || len(a.Citations) == 0 || seen[a.Citations[0].ChunkID] {
@@ -329,6 +335,11 @@ func (p *policy) intents(answered bool) bool {
 	supplies := hasOpen && (anyKey(in.New, open.RequiredDetails) || anyKey(in.Invalid, open.RequiredDetails))
 	primary, m, ok := p.primaryIntent()
 	switch {
+	case hasOpen && p.st.Stage == baton.StageGathering && !supplies && slices.ContainsFunc(in.Messages, func(m Understood) bool { return m.WhyAsked }):
+		// "Why do you need my email?" deserves the reason, not an article.
+		p.intent = open.Name
+		p.add(Action{Kind: ActExplain, Details: p.st.Awaiting})
+		return true
 	case supplies:
 		return p.gather(open, answered)
 	case hasOpen && p.st.Stage == baton.StageGathering && !answered && shortReplies(in.Messages):
@@ -358,7 +369,7 @@ func (p *policy) intents(answered bool) bool {
 			// Details are for acting on the customer's own case, never for a general question;
 			// a question about their case that was answered needs nothing more unless they asked
 			// for something to be done.
-			if !m.Personal && (m.Kind == KindQuestion || answered) || answered && !m.Request {
+			if !m.Request && (m.Kind == KindQuestion || !m.Personal || answered) {
 				return false
 			}
 			if p.st.OpenIntent != primary.Name {

@@ -138,7 +138,7 @@ func TestGatheringAsksOnlyWhatIsMissingAndGivesUp(t *testing.T) {
 	t.Parallel()
 	st := baton.ConversationState{}
 	// First turn: the customer's own order; both details missing.
-	d := Decide(input(st, Understood{Text: "where is my order", Intent: "order_status", Score: 0.9, Kind: KindQuestion, Personal: true}))
+	d := Decide(input(st, Understood{Text: "where is my order", Intent: "order_status", Score: 0.9, Kind: KindQuestion, Personal: true, Request: true}))
 	if a := d.Actions[0]; a.Kind != ActAskDetail || !slices.Equal(a.Details, []string{"order_number", "email"}) || a.Reask {
 		t.Fatalf("first turn %+v; want a first ask for order number and email", d.Actions)
 	}
@@ -283,5 +283,14 @@ func TestWelcomeBackOffersLastTopic(t *testing.T) {
 	in.Greeted, in.Returning = false, true
 	if got := kinds(Decide(in)); !slices.Equal(got, []string{"welcome_back", "answer"}) {
 		t.Fatalf("returning question: %v", got)
+	}
+}
+
+func TestWhyDoYouNeedItIsExplained(t *testing.T) {
+	t.Parallel()
+	st := baton.ConversationState{Stage: baton.StageGathering, OpenIntent: "order_status", Awaiting: []string{"email"}, Attempts: map[string]int{"email": 1}}
+	d := Decide(input(st, Understood{Text: "why do you need my email?", Kind: KindQuestion, WhyAsked: true, Asked: true, Answers: []Answer{answer("Account", 9)}}))
+	if got := kinds(d); !slices.Equal(got, []string{"explain_detail"}) || d.State.Attempts["email"] != 1 {
+		t.Fatalf("why do you need it: %v, attempts %v; want the reason, without counting an ask", got, d.State.Attempts)
 	}
 }

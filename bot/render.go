@@ -109,6 +109,12 @@ func (b *Brain) renderActions(ctx context.Context, d Decision, in composeInput, 
 				labels = append(labels, detailLabel(in.intents, t))
 			}
 			s, err = r(prompts.GatherReminder, prompts.ReminderInput{Labels: labels, Topic: in.topic})
+		case ActExplain:
+			var labels []string
+			for _, t := range a.Details {
+				labels = append(labels, detailLabel(in.intents, t))
+			}
+			s, err = r(prompts.ExplainDetail, prompts.ReminderInput{Labels: labels, Topic: in.topic})
 		case ActClarify:
 			s, err = r(prompts.Clarify, prompts.ClarifyInput{Suggestion: a.Suggestion, Again: again})
 		case ActOfferPerson:
@@ -201,6 +207,7 @@ var fallbacks = map[prompts.Name]string{
 	prompts.OutOfScope:      "Sorry, that's not something I can help with — I can pass you to a person if you'd like.",
 	prompts.DetailsReceived: "Thanks, I have that.",
 	prompts.GatherReminder:  "When you have a moment, I still need the details I asked for.",
+	prompts.ExplainDetail:   "I need those details to look into this and pass it to the right person; they are used for nothing else.",
 	prompts.SmallTalk:       "How can I help you today?",
 }
 

@@ -35,6 +35,7 @@ var (
 		regexp.MustCompile(`(?i)\b(can|could|would|will)\s+(you|someone|somebody|anyone)\s+(please\s+)?(call|phone|ring|email|text|contact|cancel|change|send|refund|check|update|fix)\b`),
 		regexp.MustCompile(`(?i)\b(hasn't|hasnt|has not|didn't|didnt|never|still not|not yet)\s+(arrived|come|came|shipped|been delivered|received|delivered)`),
 	}
+	whyAsked = regexp.MustCompile(`(?i)\bwhy\s+(do|would|should|d)\s*(you|u|ya)\s+(need|want|ask)|\bwhat\s+do\s+you\s+need\s+(it|that|this|my\s+\w+)\s+for\b`)
 	// Words that say nothing beyond the details a message carries ("my email is …").
 	detailFiller = set("my", "it", "its", "it's", "is", "the", "number", "no", "nr", "order", "email", "e-mail", "mail",
 		"address", "phone", "mobile", "name", "here", "you", "go", "sure", "ok", "okay", "yes", "thanks", "thank",
@@ -146,10 +147,14 @@ func questions(text string) []string {
 	start := 0
 	for i, r := range text {
 		if r == '?' {
-			if p := strings.TrimSpace(text[start : i+1]); p != "" {
+			// "??" ends one question; a part without letters belongs to the one before.
+			if p := strings.TrimSpace(text[start : i+1]); strings.IndexFunc(p, unicode.IsLetter) >= 0 {
 				parts = append(parts, p)
+				start = i + 1
+			} else if len(parts) > 0 {
+				parts[len(parts)-1] += p
+				start = i + 1
 			}
-			start = i + 1
 		}
 	}
 	if rest := strings.TrimSpace(text[start:]); rest != "" {

@@ -52,6 +52,7 @@ func TestQuestionsSplitsSeveralQuestions(t *testing.T) {
 		{"I'm moving next month. How much notice do you need?", []string{"I'm moving next month. How much notice do you need?"}},
 		{"hello?? where is it?", []string{"hello?? where is it?"}},
 		{"no question mark here", []string{"no question mark here"}},
+		{"WHERE IS MY PARCEL?? 2 WEEKS!!!", []string{"WHERE IS MY PARCEL?? 2 WEEKS!!!"}},
 	}
 	for _, tt := range tests {
 		if got := questions(tt.text); !slices.Equal(got, tt.want) {

@@ -12,6 +12,7 @@ const (
 	Acknowledge     Name = "acknowledge"      // AgainInput: "ok thanks" after an answer
 	DetailsReceived Name = "details_received" // DetailsInput
 	GatherReminder  Name = "gather_reminder"  // ReminderInput: an awaited detail, after an off-topic answer
+	ExplainDetail   Name = "explain_detail"   // ReminderInput: why the bot asks for a detail
 	SmallTalk       Name = "smalltalk"        // SmallTalkInput: fallback when the intent has no reply text
 )
 
@@ -85,5 +86,6 @@ var conversationSamples = map[Name]any{
 	Acknowledge:     AgainInput{},
 	DetailsReceived: DetailsInput{Items: []string{"order number A-10293", "email ana@example.com"}},
 	GatherReminder:  ReminderInput{Labels: []string{"order number"}, Topic: "your return"},
+	ExplainDetail:   ReminderInput{Labels: []string{"email address"}, Topic: "order A-10293"},
 	SmallTalk:       SmallTalkInput{Kind: "bot"},
 }
