@@ -82,7 +82,7 @@ func kindOf(text string, a intents.Analysis) MessageKind {
 	question := strings.Contains(text, "?") || questionStart.MatchString(text)
 	// Small talk is short; a longer question goes to the knowledge base even when the
 	// classifier leans to small talk ("do you take apple pay?" is not a goodbye).
-	if !a.OutOfScope && isBuiltinTalk(a.Intent) && (a.Intent == "are_you_a_bot" || words <= 2 || !question && words <= 8) {
+	if !a.OutOfScope && isBuiltinTalk(a.Intent) && (words <= 2 || a.Score >= 0.5 && (a.Intent == "are_you_a_bot" || !question && words <= 8)) {
 		return KindSmallTalk
 	}
 	if question {
