@@ -110,15 +110,10 @@ func detailOnly(text string, ds []intents.Detail) bool {
 }
 
 // isRequest reports whether a message asks Baton to act on the customer's own case.
-func isRequest(text string, a intents.Analysis) bool {
+func isRequest(text string, _ intents.Analysis) bool {
 	for _, re := range requests {
 		if re.MatchString(text) {
 			return true
-		}
-	}
-	for _, d := range a.Details {
-		if d.Type == intents.DetailOrderNumber {
-			return true // a specific order is named
 		}
 	}
 	return false
