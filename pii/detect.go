@@ -34,7 +34,9 @@ type group struct {
 type run struct {
 	start    int  // includes a leading '+' or '('
 	plus     bool // starts with '+'
-	attached bool // glued to a word or a bigger number ("A-10293", "1,299.00", "x5551234567"): a code, not a phone
+	// glued to a word or a bigger number before or after ("A-10293", "1,299.00", "5551234567x"):
+	// the groups at that end are part of a code or an amount, not a phone
+	attachedBefore, attachedAfter bool
 	groups   []group
 }
 
@@ -79,7 +81,7 @@ func findNumbers(text string) (cards, phones []Span) {
 			r.start--
 			r.plus = true
 		}
-		r.attached = attachedBefore(text, r.start)
+		r.attachedBefore = attachedBefore(text, r.start)
 		groups = groups[:0]
 		sep := ""
 		for {
@@ -102,11 +104,11 @@ func findNumbers(text string) (cards, phones []Span) {
 		end := groups[len(groups)-1].end
 		if end < len(text) {
 			if c, _ := utf8.DecodeRuneInString(text[end:]); unicode.IsLetter(c) || c == '@' || c == '_' {
-				r.attached = true
+				r.attachedAfter = true
 			}
 			// "1,299" and "3.5" continue a number the separators above do not join.
 			if c := text[end]; (c == ',' || c == '.') && end+1 < len(text) && isDigit(text[end+1]) {
-				r.attached = true
+				r.attachedAfter = true
 			}
 		}
 		r.groups = groups
@@ -232,31 +234,43 @@ func luhn(s string) bool {
 	return sum%10 == 0
 }
 
-// appendPhones reads each stretch of unused groups as a phone number when it has the shape of
+// appendPhones reads stretches of unused groups as phone numbers when they have the shape of
 // one: with a leading '+', 8–15 digits (E.164); otherwise 7–15 digits written with separators
 // ("555-1234", "(020) 7946 0958") or 10–15 digits (9 after a trunk 0) written together.
-// Decimals, dotted thousands, IP addresses and codes glued to words are not phones.
+// Decimals, dotted thousands, IP addresses and codes glued to words are not phones. Spaces
+// join numbers that are not one ("1,299.00 020 7946 0958"), so a phone may start or end at
+// any space between groups; the longest from the earliest start wins.
 func appendPhones(out []Span, text string, r run) []Span {
 	g := r.groups
 	for i := 0; i < len(g); i++ {
-		if g[i].used {
-			continue
+		if g[i].used || i > 0 && !g[i-1].used && !strings.Contains(g[i].sep, " ") {
+			continue // not the start of a token
 		}
-		j := i
-		for j+1 < len(g) && !g[j+1].used {
-			j++
+		for j := min(len(g)-1, i+7); j >= i; j-- {
+			if !stretchUnused(g[i:j+1]) || j+1 < len(g) && !g[j+1].used && !strings.Contains(g[j+1].sep, " ") {
+				continue
+			}
+			if s, ok := phoneSpan(text, r, g[i:j+1], i == 0, j == len(g)-1); ok {
+				out = append(out, s)
+				i = j
+				break
+			}
 		}
-		first, last := i == 0, j == len(g)-1
-		if s, ok := phoneSpan(text, r, g[i:j+1], first, last); ok {
-			out = append(out, s)
-		}
-		i = j
 	}
 	return out
 }
 
+func stretchUnused(g []group) bool {
+	for _, x := range g {
+		if x.used {
+			return false
+		}
+	}
+	return true
+}
+
 func phoneSpan(text string, r run, g []group, first, last bool) (Span, bool) {
-	if r.attached && (first || last) {
+	if r.attachedBefore && first || r.attachedAfter && last {
 		return Span{}, false
 	}
 	n, dots, threes := 0, 0, 0
@@ -283,6 +297,8 @@ func phoneSpan(text string, r run, g []group, first, last bool) (Span, bool) {
 	plus := first && r.plus
 	if first {
 		start = r.start
+	} else if strings.HasSuffix(g[0].sep, "(") {
+		start-- // "… (020) 7946 0958"
 	}
 	switch {
 	case plus:
