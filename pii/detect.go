@@ -1,25 +1,77 @@
 package pii
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// email: a local part (plus-addressing included), an @, one or more domain labels and a
-// letters-only top-level domain. Case does not matter.
-var email = regexp.MustCompile(`[\p{L}0-9._%+\-']*[\p{L}0-9_%+\-]@[\p{L}0-9\-]+(?:\.[\p{L}0-9\-]+)*\.\p{L}{2,}`)
-
+// findEmails finds a local part (plus-addressing included), an @, one or more domain labels and
+// a letters-only top-level domain; case does not matter. It is hand-written rather than a
+// regexp because it runs on every log line with an '@', and it reads only around each '@'.
 func findEmails(text string) []Span {
-	if strings.IndexByte(text, '@') < 0 {
-		return nil // fast path: the regexp is the costly part of a log line
-	}
 	var out []Span
-	for _, m := range email.FindAllStringIndex(text, -1) {
-		out = append(out, Span{Kind: KindEmail, Start: m[0], End: m[1]})
+	from := 0
+	for {
+		at := strings.IndexByte(text[from:], '@')
+		if at < 0 {
+			return out
+		}
+		at += from
+		from = at + 1
+		start := at
+		for start > 0 {
+			c, n := utf8.DecodeLastRuneInString(text[:start])
+			if !isLocalRune(c) {
+				break
+			}
+			start -= n
+		}
+		if start > 0 && len(out) > 0 && out[len(out)-1].End > start {
+			start = out[len(out)-1].End
+		}
+		if start == at || text[at-1] == '.' || text[at-1] == '\'' {
+			continue
+		}
+		if end := domainEnd(text, at+1); end > 0 {
+			out = append(out, Span{Kind: KindEmail, Start: start, End: end})
+			from = end
+		}
 	}
-	return out
+}
+
+func isLocalRune(c rune) bool {
+	return c < utf8.RuneSelf && (isDigit(byte(c)) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.ContainsRune("._%+-'", c)) ||
+		c >= utf8.RuneSelf && unicode.IsLetter(c)
+}
+
+// domainEnd returns where the domain starting at i ends (after a top-level domain of two or
+// more letters), or 0 when there is none.
+func domainEnd(text string, i int) int {
+	end, label, runes, letters := 0, i, 0, true
+	for j := i; j < len(text); {
+		c, n := utf8.DecodeRuneInString(text[j:])
+		switch {
+		case c == '.':
+			if runes == 0 {
+				return end // ".." or a leading dot ends the domain
+			}
+			label, runes, letters = j+1, 0, true
+			j++
+			continue
+		case c == '-' || c < utf8.RuneSelf && isDigit(byte(c)):
+			letters = false
+		case c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') || c >= utf8.RuneSelf && unicode.IsLetter(c):
+		default:
+			return end
+		}
+		j += n
+		runes++
+		if letters && runes >= 2 && label > i {
+			end = j // a top-level domain of letters after at least one label
+		}
+	}
+	return end
 }
 
 // group is one run of digits; sep is the text between the previous group and this one.
@@ -32,12 +84,12 @@ type group struct {
 // run is digits joined by the separators people type in numbers: spaces, dashes, dots, slashes
 // and brackets ("+44 (0)20 7946 0958", "4242-4242-4242-4242", "2024-05-01").
 type run struct {
-	start    int  // includes a leading '+' or '('
-	plus     bool // starts with '+'
+	start int  // includes a leading '+' or '('
+	plus  bool // starts with '+'
 	// glued to a word or a bigger number before or after ("A-10293", "1,299.00", "5551234567x"):
 	// the groups at that end are part of a code or an amount, not a phone
 	attachedBefore, attachedAfter bool
-	groups   []group
+	groups                        []group
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
@@ -66,7 +118,8 @@ func findNumbers(text string) (cards, phones []Span) {
 	if !hasDigit(text) {
 		return nil, nil
 	}
-	var groups []group // reused across runs
+	var buf [16]group // enough for most runs without an allocation
+	groups := buf[:0]
 	for i := 0; i < len(text); {
 		if !isDigit(text[i]) {
 			i++

@@ -30,11 +30,22 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	if !dirty {
 		return h.next.Handle(ctx, r)
 	}
-	out := slog.NewRecord(r.Time, r.Level, MaskLog(r.Message), r.PC)
+	// Digits are common (ids, timestamps): rebuild the record only when something was masked.
+	msg := MaskLog(r.Message)
+	changed := msg != r.Message
+	var buf [8]slog.Attr
+	attrs := buf[:0]
 	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(maskAttr(a))
+		m := maskAttr(a)
+		changed = changed || !m.Equal(a)
+		attrs = append(attrs, m)
 		return true
 	})
+	if !changed {
+		return h.next.Handle(ctx, r)
+	}
+	out := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	out.AddAttrs(attrs...)
 	return h.next.Handle(ctx, out)
 }
 

@@ -93,11 +93,23 @@ func label(name string) string {
 
 // Find returns the spans of personal data in text, in order, without overlaps. Overlaps are
 // settled by Keep first, then emails, cards (after patterns when PatternsWin), patterns, phones.
-func (m *Masker) Find(text string) []Span {
-	emails := findEmails(text)
+func (m *Masker) Find(text string) []Span { return m.find(text, true) }
+
+// find is Find; without all it looks for cards and what may win over them only.
+func (m *Masker) find(text string, all bool) []Span {
+	var emails []Span
+	if all {
+		emails = findEmails(text)
+	}
 	cards, phones := findNumbers(text)
+	if !all && len(cards) == 0 {
+		return nil
+	}
 	var patterns []Span
 	for _, p := range m.o.Patterns {
+		if !all && !m.o.PatternsWin && m.o.Keep == nil {
+			break // cards win over patterns: their matches change nothing
+		}
 		for _, loc := range p.Regexp.FindAllStringIndex(text, -1) {
 			if loc[1] > loc[0] {
 				patterns = append(patterns, Span{Kind: p.Name, Start: loc[0], End: loc[1]})
@@ -179,7 +191,7 @@ func (m *Masker) MaskCards(text string) string {
 	if !hasDigit(text) {
 		return text
 	}
-	spans := m.Find(text)
+	spans := m.find(text, false)
 	spans = slices.DeleteFunc(spans, func(s Span) bool { return s.Kind != KindCard })
 	return replace(text, spans, func(s Span) string { return "•••• " + lastDigits(text[s.Start:s.End], 4) })
 }

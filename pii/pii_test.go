@@ -283,3 +283,31 @@ func Example() {
 	// I've emailed ana@example.com about A-10293.
 	// card •••• 4242
 }
+
+func TestFindEmailEdges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{name: "unicode", text: "josé@exämple.de!", want: []string{"email:josé@exämple.de"}},
+		{name: "trailing dot", text: "write to a@b.example.com.", want: []string{"email:a@b.example.com"}},
+		{name: "numeric tld", text: "a@example.123", want: nil},
+		{name: "tld then dash", text: "a@example.com-x", want: []string{"email:a@example.com"}},
+		{name: "double dot", text: "a@example..com", want: nil},
+		{name: "dot before at", text: "a.@example.com", want: nil},
+		{name: "two at signs", text: "a@b@c.org", want: []string{"email:b@c.org"}},
+		{name: "back to back", text: "a@b.com,c@d.org", want: []string{"email:a@b.com", "email:c@d.org"}},
+		{name: "in brackets", text: "<Ana@Example.COM>", want: []string{"email:Ana@Example.COM"}},
+	}
+	m := pii.NewMasker(pii.Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := found(tt.text, m.Find(tt.text)); !slices.Equal(got, tt.want) {
+				t.Errorf("Find(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
