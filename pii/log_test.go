@@ -120,34 +120,35 @@ func BenchmarkLogHandler(b *testing.B) {
 }
 
 // message300 is a 300-character customer message with an email, a phone, a card and an order.
-var message300 = func() string {
+func message300() string {
 	s := "Hi, I ordered a blue jacket last week (order A-10293) and paid 129.99 with my card 4242 4242 4242 4242 " +
 		"but it still hasn't arrived. Could you check on 2024-05-01 delivery? You can reach me at ana.silva+shop@example.com " +
 		"or call +44 20 7946 0958 any time. Thanks a lot, Ana"
 	return s + strings.Repeat(".", max(0, 300-len(s)))
-}()
+}
 
 func BenchmarkMask(b *testing.B) {
+	msg := message300()
 	m := pii.NewMasker(pii.Options{Patterns: []pii.Pattern{orderNumber}})
-	b.Run(fmt.Sprintf("%dchars/builtin", len(message300)), func(b *testing.B) {
+	b.Run(fmt.Sprintf("%dchars/builtin", len(msg)), func(b *testing.B) {
 		m := pii.NewMasker(pii.Options{})
 		b.ReportAllocs()
 		for b.Loop() {
-			masked, v := m.Mask(message300)
+			masked, v := m.Mask(msg)
 			_ = v.Unmask(masked)
 		}
 	})
-	b.Run(fmt.Sprintf("%dchars/with_pattern", len(message300)), func(b *testing.B) {
+	b.Run(fmt.Sprintf("%dchars/with_pattern", len(msg)), func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			masked, v := m.Mask(message300)
+			masked, v := m.Mask(msg)
 			_ = v.Unmask(masked)
 		}
 	})
 	b.Run("MaskCards", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = m.MaskCards(message300)
+			_ = m.MaskCards(msg)
 		}
 	})
 }

@@ -180,6 +180,7 @@ func (m *Masker) Mask(text string) (string, *Vault) {
 // MaskWith masks text with the placeholders already in v, adding new ones: mask the history and
 // the new messages of one turn with one vault and the same value keeps the same placeholder.
 func (m *Masker) MaskWith(v *Vault, text string) string {
+	v.reserve(text)
 	return replace(text, m.Find(text), func(s Span) string {
 		return v.placeholder(m.labels[s.Kind], text[s.Start:s.End])
 	})

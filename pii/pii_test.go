@@ -311,3 +311,30 @@ func TestFindEmailEdges(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskTextWithLiteralPlaceholder(t *testing.T) {
+	t.Parallel()
+	const text = "I typed [EMAIL_1] by mistake; mine is ana@example.com"
+	masked, v := pii.NewMasker(pii.Options{}).Mask(text)
+	if want := "I typed [EMAIL_1] by mistake; mine is [EMAIL_2]"; masked != want {
+		t.Errorf("Mask = %q, want %q", masked, want)
+	}
+	if back := v.Unmask(masked); back != text {
+		t.Errorf("Unmask = %q, want %q", back, text)
+	}
+}
+
+func FuzzMaskRoundTrip(f *testing.F) {
+	for _, s := range append(append([]string{message300()}, secrets...), plain...) {
+		f.Add(s)
+	}
+	m := pii.NewMasker(pii.Options{Patterns: []pii.Pattern{orderNumber}})
+	f.Fuzz(func(t *testing.T, text string) {
+		masked, v := m.Mask(text)
+		if back := v.Unmask(masked); back != text {
+			t.Fatalf("round trip\n text %q\nmasked %q\n  back %q", text, masked, back)
+		}
+		_ = pii.MaskCards(text)
+		_ = pii.MaskLog(text)
+	})
+}

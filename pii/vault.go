@@ -12,11 +12,14 @@ type Vault struct {
 	values map[string]string // placeholder → original text
 	index  map[string]string // label + "\x00" + original text → placeholder
 	count  map[string]int    // label → placeholders issued
+	// taken holds placeholder-like strings the masked texts already contained ("[EMAIL_1]"
+	// typed by a customer): they are never issued, so unmasking cannot rewrite them.
+	taken map[string]bool
 }
 
 // NewVault returns an empty vault.
 func NewVault() *Vault {
-	return &Vault{values: map[string]string{}, index: map[string]string{}, count: map[string]int{}}
+	return &Vault{values: map[string]string{}, index: map[string]string{}, count: map[string]int{}, taken: map[string]bool{}}
 }
 
 // placeholder returns the placeholder for text, issuing the next one for label if it is new.
@@ -26,10 +29,32 @@ func (v *Vault) placeholder(label, text string) string {
 	if p, ok := v.index[key]; ok {
 		return p
 	}
-	v.count[label]++
-	p := "[" + label + "_" + strconv.Itoa(v.count[label]) + "]"
+	var p string
+	for {
+		v.count[label]++
+		p = "[" + label + "_" + strconv.Itoa(v.count[label]) + "]"
+		if !v.taken[p] {
+			break
+		}
+	}
 	v.index[key], v.values[p] = p, text
 	return p
+}
+
+// reserve marks the bracketed strings in text as taken: text is about to be masked, and a
+// placeholder equal to one of them would be ambiguous when unmasked.
+func (v *Vault) reserve(text string) {
+	for i := strings.IndexByte(text, '['); i >= 0; {
+		end := strings.IndexByte(text[i+1:min(len(text), i+maxPlaceholder)], ']')
+		if end >= 0 {
+			v.taken[text[i:i+end+2]] = true
+		}
+		next := strings.IndexByte(text[i+1:], '[')
+		if next < 0 {
+			return
+		}
+		i += next + 1
+	}
 }
 
 // Len is the number of placeholders in the vault.
