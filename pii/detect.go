@@ -339,6 +339,9 @@ func phoneSpan(text string, r run, g []group, first, last bool) (Span, bool) {
 		}
 	}
 	seps := len(g) - 1
+	if spaceAfterMark(g) {
+		return Span{}, false
+	}
 	if seps > 0 && dots == seps {
 		// 3.50, 1.299.000, 192.168.1.10: numbers, not phones (US 555.123.4567 still passes).
 		firstLen := g[0].end - g[0].start
@@ -375,4 +378,20 @@ func maxGroup(g []group) int {
 		m = max(m, x.end-x.start)
 	}
 	return m
+}
+
+// spaceAfterMark reports a space between groups after a dash, dot or slash did: "555-123-4567
+// 020" is a number and the start of another, while "+1 415-555-2671" and "(555) 123-4567" are
+// one.
+func spaceAfterMark(g []group) bool {
+	marked := false
+	for _, x := range g[1:] {
+		switch {
+		case strings.ContainsAny(x.sep, "-./"):
+			marked = true
+		case marked && strings.Contains(x.sep, " "):
+			return true
+		}
+	}
+	return false
 }

@@ -50,6 +50,8 @@ func TestFind(t *testing.T) {
 		{name: "German slash", text: "030/1234567", want: []string{"phone:030/1234567"}},
 		{name: "after an amount", text: "paid 1,299.00 020 7946 0958", want: []string{"phone:020 7946 0958"}},
 		{name: "two phones", text: "+1 415 555 2671 or 020 7946 0958", want: []string{"phone:+1 415 555 2671", "phone:020 7946 0958"}},
+		{name: "two national phones", text: "555-123-4567 020 7946 0958", want: []string{"phone:555-123-4567", "phone:020 7946 0958"}},
+		{name: "country code then dashes", text: "+1 415-555-2671", want: []string{"phone:+1 415-555-2671"}},
 		{name: "ISO date", text: "on 2024-05-01 please", want: nil},
 		{name: "European date", text: "on 01.05.2024 or 1/5/24", want: nil},
 		{name: "date then phone", text: "2024-05-01 555-123-4567", want: []string{"phone:555-123-4567"}},
