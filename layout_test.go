@@ -12,7 +12,7 @@ func TestDomainPackagesStayFreeOfAdapters(t *testing.T) {
 	t.Parallel()
 	forbidden := []string{"github.com/jackc/pgx", "github.com/hibiken/asynq", "github.com/sashabaranov/go-openai",
 		"github.com/redis/go-redis", "github.com/batonhq/baton/internal/"}
-	for _, pkg := range []string{".", "./bot", "./intents/...", "./knowledge/...", "./prompts", "./text", "./handoff/..."} {
+	for _, pkg := range []string{".", "./bot", "./intents/...", "./knowledge/...", "./prompts", "./text", "./pii", "./handoff/..."} {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
 		if err != nil {
 			if strings.Contains(string(out), "matched no packages") || strings.Contains(string(out), "no such file or directory") {

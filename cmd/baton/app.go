@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/batonhq/baton/pii"
 	"io"
 	"log/slog"
 	"net"
@@ -40,7 +41,8 @@ func loadConfig(name string, args []string, stdout io.Writer, extra func(fs *fla
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	level, _ := config.ParseLevel(cfg.LogLevel)
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	// Customer PII (emails, phone and card numbers) is masked in every log line.
+	return slog.New(pii.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 func startCommon(ctx context.Context, name string, args []string, stdout io.Writer) (*app.App, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/batonhq/baton/pii"
 	"io"
 	"log/slog"
 	"net"
@@ -51,7 +52,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	log := newLogger(cfg, os.Stderr)
 	if cfg.LogLevel == "info" {
-		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		log = slog.New(pii.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	if cfg.WebhookSecret == "" {
 		cfg.WebhookSecret = "demo-secret"

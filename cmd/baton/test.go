@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/batonhq/baton/pii"
 	"io"
 	"log/slog"
 	"os"
@@ -52,7 +53,7 @@ func testConversations(ctx context.Context, args []string, stdout io.Writer) err
 	if *verbose {
 		level = slog.LevelWarn
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(pii.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	sb, err := sandbox.New(ctx, sandbox.Options{Getenv: config.Getenv, KeepLLM: *useLLM, Seed: true, Log: log})
 	if err != nil {
 		return err

@@ -175,3 +175,18 @@ func TestWebhookWithoutSecretIsUnavailable(t *testing.T) {
 		header: map[string]string{channel.SignatureHeader: channel.Sign("", []byte(body))}}).
 		wantError(t, http.StatusServiceUnavailable, "not_configured")
 }
+
+func TestCardNumbersAreNotStoredInFull(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	r := ts.do(t, signed(webhookPath, webhookBody("c-card", "m-card", "my card 4242 4242 4242 4242 was charged twice")))
+	r.wantStatus(t, http.StatusAccepted)
+	res := ingestResult(t, r)
+	var got string
+	if err := ts.db.Pool.QueryRow(t.Context(), `SELECT body FROM messages WHERE id = $1`, res.MessageID).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got, "4242 4242 4242 4242") || !strings.Contains(got, "4242") {
+		t.Errorf("stored %q; want the card masked with its last four digits kept", got)
+	}
+}
