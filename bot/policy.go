@@ -251,7 +251,7 @@ func (p *policy) bot() Decision {
 	answered := p.answers()
 	// An explicit request for a person, or rising frustration, hands off at once.
 	for _, m := range in.Messages {
-		if m.Intent == "talk_to_human" && !m.OutOfScope {
+		if m.Intent == "talk_to_human" && !m.OutOfScope && m.Score >= 0.5 {
 			p.handOff(baton.HandoffCustomerRequest)
 			return p.done()
 		}
