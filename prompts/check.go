@@ -121,7 +121,7 @@ type checker struct {
 	name    Name
 	tmpl    *template.Template
 	root    reflect.Type // $
-	tree    *tparse.Tree  // the tree being walked, for positions
+	tree    *tparse.Tree // the tree being walked, for positions
 	vars    []variable   // in scope, innermost last
 	walking map[string]bool
 }
