@@ -106,7 +106,7 @@ func checked(name Name, body string, typ reflect.Type) (*template.Template, erro
 		}
 		return nil, te
 	}
-	c := &checker{name: name, tmpl: t, root: typ, walking: map[string]bool{}}
+	c := &checker{name: name, tmpl: t, walking: map[string]bool{}}
 	if t.Tree != nil {
 		if err := c.walkTree(t.Tree, typ); err != nil {
 			return nil, err
@@ -120,7 +120,6 @@ func checked(name Name, body string, typ reflect.Type) (*template.Template, erro
 type checker struct {
 	name    Name
 	tmpl    *template.Template
-	root    reflect.Type // $
 	tree    *tparse.Tree // the tree being walked, for positions
 	vars    []variable   // in scope, innermost last
 	walking map[string]bool
@@ -273,12 +272,22 @@ func (c *checker) cmds(p *tparse.PipeNode, dot reflect.Type) (reflect.Type, erro
 
 // command checks one command's arguments and returns the type of its result.
 func (c *checker) command(cmd *tparse.CommandNode, dot reflect.Type) (reflect.Type, error) {
-	for _, arg := range cmd.Args[1:] {
-		if _, err := c.arg(arg, dot); err != nil {
+	args := make([]reflect.Type, len(cmd.Args))
+	for i, arg := range cmd.Args[1:] {
+		var err error
+		if args[i+1], err = c.arg(arg, dot); err != nil {
 			return nil, err
 		}
 	}
 	if id, ok := cmd.Args[0].(*tparse.IdentifierNode); ok {
+		if id.Ident == "index" && len(args) > 1 {
+			// index x 1 2 is x[1][2]: the element type, so fields of .Chunks[0] are checked too.
+			typ := args[1]
+			for range args[2:] {
+				typ = elemOf(typ)
+			}
+			return typ, nil
+		}
 		return funcResult(id.Ident), nil
 	}
 	return c.arg(cmd.Args[0], dot)
