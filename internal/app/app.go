@@ -56,7 +56,7 @@ type App struct {
 	Registry  *prometheus.Registry
 	Intents   *intents.Catalog
 	Prompts   *prompts.Live // the defaults with the admins' active overrides
-	LLM       *llm.Client // nil: the offline engine
+	LLM       *llm.Client   // nil: the offline engine
 	Knowledge *knowledge.Service
 	KBQueue   *queue.KnowledgeEnqueuer
 
