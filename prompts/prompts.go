@@ -1,6 +1,9 @@
 // Package prompts renders Baton's named prompt and reply templates. Defaults are embedded from
-// templates/*.tmpl (adding a file adds a template); admins override single templates, and every
-// override is checked by parsing and a trial render before it can be used.
+// templates/*.tmpl (adding a file adds a template). Admins save versions of single templates
+// through a Store and activate them; Live holds the defaults with the active versions, and
+// every process reloads it within seconds of an activation. Every body is checked before it is
+// stored or used: Check walks its parse tree against the template's input type (InputType),
+// so a field that does not exist is refused even in a branch that no sample takes.
 package prompts
 
 import (
