@@ -1,6 +1,9 @@
 // Package prompts renders Baton's named prompt and reply templates. Defaults are embedded from
-// templates/*.tmpl (adding a file adds a template); admins override single templates, and every
-// override is checked by parsing and a trial render before it can be used.
+// templates/*.tmpl (adding a file adds a template). Admins save versions of single templates
+// through a Store and activate them; Live holds the defaults with the active versions, and
+// every process reloads it within seconds of an activation. Every body is checked before it is
+// stored or used: Check walks its parse tree against the template's input type (InputType),
+// so a field that does not exist is refused even in a branch that no sample takes.
 package prompts
 
 import (
@@ -119,15 +122,21 @@ func (s *Set) Version(name Name) string {
 }
 
 // Override returns a new Set in which template name has body; s is unchanged. The body must
-// parse and render the name's sample input (see Sample), so a template that refers to a field
-// the input lacks is rejected here rather than in a customer's turn. Only existing names can be
-// overridden (errors wrap ErrUnknown); invalid bodies give errors wrapping baton.ErrInvalid.
+// pass Check (every field it names, in every branch, exists on the name's input type) and
+// render the name's sample input (see Sample), so a bad template is rejected here rather than
+// in a customer's turn. Only existing names can be overridden (errors wrap ErrUnknown);
+// invalid bodies give errors wrapping baton.ErrInvalid (a *TemplateError from the check).
 func (s *Set) Override(name Name, body string) (*Set, error) {
 	if _, ok := s.tmpls[name]; !ok {
 		return nil, fmt.Errorf("override prompt %q: %w", name, ErrUnknown)
 	}
-	t, err := parse(name, body)
-	if err != nil {
+	var t *template.Template
+	var err error
+	if typ := InputType(name); typ != nil {
+		if t, err = checked(name, body, typ); err != nil {
+			return nil, fmt.Errorf("override prompt: %w", err)
+		}
+	} else if t, err = parse(name, body); err != nil {
 		return nil, fmt.Errorf("override prompt: %w: %w", baton.ErrInvalid, err)
 	}
 	if sample, ok := Sample(name); ok {

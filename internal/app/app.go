@@ -55,7 +55,8 @@ type App struct {
 	Channels  channel.Registry
 	Registry  *prometheus.Registry
 	Intents   *intents.Catalog
-	LLM       *llm.Client // nil: the offline engine
+	Prompts   *prompts.Live // the defaults with the admins' active overrides
+	LLM       *llm.Client   // nil: the offline engine
 	Knowledge *knowledge.Service
 	KBQueue   *queue.KnowledgeEnqueuer
 
@@ -93,6 +94,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	}
 	if a.Intents, err = intents.NewCatalog(ctx, a.DB, log); err != nil {
 		return fail(fmt.Errorf("load intents (is the database migrated? run baton migrate): %w", err))
+	}
+	if a.Prompts, err = prompts.NewLive(ctx, a.DB, log); err != nil {
+		return fail(fmt.Errorf("load prompts (is the database migrated? run baton migrate): %w", err))
 	}
 	a.KBQueue = &queue.KnowledgeEnqueuer{Client: a.Client, Queues: a.Queues}
 	if a.Knowledge, err = NewKnowledge(cfg, a.DB, a.LLM, a.KBQueue, log); err != nil {
@@ -136,6 +140,7 @@ func (a *App) Server() *web.Server {
 	s.MountUsers(a.DB)
 	s.MountIntents(a.Intents, a.Clock)
 	s.MountKnowledge(a.Knowledge)
+	s.MountPrompts(a.Prompts)
 	return s
 }
 
@@ -146,7 +151,7 @@ func (a *App) Decider() bot.Decider { return a.decider }
 func (a *App) Brain() *bot.Brain {
 	settings := bot.DefaultSettings()
 	settings.QueuedAckInterval = a.Config.QueuedAckInterval
-	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: prompts.Default(), Clock: a.Clock, Log: a.Log,
+	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: a.Prompts.Current(), Clock: a.Clock, Log: a.Log,
 		Knowledge: kbAnswerer{a.Knowledge}, Settings: settings}
 	if a.LLM != nil {
 		b.LLM = &llmUnderstander{client: a.LLM, prompts: b.Prompts}
@@ -212,6 +217,7 @@ func (a *App) Work(ctx context.Context) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Intents.Watch(gctx, 5*time.Second); return nil })
+	g.Go(func() error { a.Prompts.Watch(gctx, 5*time.Second); return nil })
 	g.Go(func() error {
 		return (&queue.Relay{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Clock: a.Clock}).Run(gctx)
 	})

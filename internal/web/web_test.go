@@ -23,6 +23,7 @@ import (
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/web"
 	"github.com/batonhq/baton/knowledge"
+	"github.com/batonhq/baton/prompts"
 )
 
 // webhookSecret signs inbound webhook requests in tests.
@@ -99,10 +100,15 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 		t.Fatal(err)
 	}
 	s.MountKnowledge(knowledge.New(db, knowledge.Options{Embedder: emb, Clock: clock}))
+	live, err := prompts.NewLive(t.Context(), db, nil)
+	if err != nil {
+		t.Fatalf("load prompts: %v", err)
+	}
+	s.MountPrompts(live)
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge"}
+var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts"}
 
 var userSeq atomic.Int64
 
