@@ -3,6 +3,7 @@ package knowledge
 import (
 	"cmp"
 	"math"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,8 +33,8 @@ const (
 )
 
 var (
-	askDuration = regexp.MustCompile(`\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
-	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap\b|\bfree\b|\bpay for\b|\bshipping rates?\b`)
+	askDuration = regexp.MustCompile(`\bhow much (notice|time|longer|warning)\b|\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
+	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap(er|est)?\b|\bafford|\bfree\b|\bpay for\b|\bshipping rates?\b`)
 	// "when" asks only when a verb follows: "when will I…", not "…fees when my order arrives".
 	askTime       = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
 	askPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
@@ -80,12 +81,26 @@ func containsAny(s string, phrases []string) bool {
 	return false
 }
 
+// askNotMoney is "how much" asking for something other than an amount of money.
+var askNotMoney = regexp.MustCompile(`\bhow much (notice|time|longer|warning|data|space)\b`)
+
+// chatSpellings are the chat spellings of question words, so that "wat should i do" asks for
+// steps like "what should I do".
+var chatSpellings = map[string]string{"wat": "what", "wot": "what", "wut": "what", "u": "you", "ur": "your",
+	"r": "are", "hw": "how", "cn": "can", "shud": "should", "wen": "when"}
+
 // questionCues returns the kinds of fact a question asks for.
 func questionCues(question string) [numCues]bool {
-	q := strings.Join(txt.Words(question), " ")
+	words := txt.Words(question)
+	for i, w := range words {
+		if n, ok := chatSpellings[w]; ok {
+			words[i] = n
+		}
+	}
+	q := strings.Join(words, " ")
 	var c [numCues]bool
 	c[cueDuration] = askDuration.MatchString(q)
-	c[cueMoney] = askMoney.MatchString(q)
+	c[cueMoney] = askMoney.MatchString(askNotMoney.ReplaceAllString(q, ""))
 	c[cueTime] = askTime.MatchString(q) && !c[cueDuration]
 	c[cuePermission] = askPermission.MatchString(q) && !askSteps.MatchString(q)
 	c[cueSteps] = askSteps.MatchString(q)
@@ -157,6 +172,8 @@ func (u *unit) classify(cues [numCues]bool) {
 		u.isRule = !u.isExc && u.has[cuePermission]
 	}
 }
+
+var debugExtract = os.Getenv("BATON_EXTRACT_DEBUG") != ""
 
 // candidate is a chunk extraction may quote: a retrieved hit or a neighbour of one.
 type candidate struct {
@@ -233,6 +250,13 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	}
 	weights := scoreUnits(units, cands, q, cues)
 
+	if debugExtract {
+		dbg := slices.Clone(units)
+		slices.SortStableFunc(dbg, func(a, b unit) int { return cmp.Compare(b.score, a.score) })
+		for _, u := range dbg[:min(6, len(dbg))] {
+			println("   unit", cands[u.chunk].hit.ExternalKey, int(u.score*100), u.text)
+		}
+	}
 	best := -1
 	for i, u := range units {
 		if best < 0 || u.score > units[best].score {
@@ -479,6 +503,27 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 		switch {
 		case sameChunk(best+1) && art[best+1].list == 0:
 			add(best + 1)
+		}
+	}
+	// Room left: the sentences right around the quote in its section that share a question
+	// word are its likeliest context ("Each QR code can only be used once." after "request a
+	// new QR code"), the one after first.
+	for lo, hi := best, best; n < extractSentences; {
+		for lo > 0 && picked[lo-1] {
+			lo--
+		}
+		for hi+1 < len(art) && picked[hi+1] {
+			hi++
+		}
+		next := -1
+		switch {
+		case sameChunk(hi+1) && overlap(art[hi+1].match) > 0:
+			next = hi + 1
+		case sameChunk(lo-1) && overlap(art[lo-1].match) > 0:
+			next = lo - 1
+		}
+		if next < 0 || !add(next) {
+			break
 		}
 	}
 	out := make([]int, 0, len(picked))

@@ -124,6 +124,8 @@ var fillerWords = txt.SetOf(
 	"sorry", "bother", "bothering", "usually", "normally", "generally", "typically", "exactly",
 	"much", "many", "lots", "good", "great", "nice", "awesome", "hope", "hoping", "let", "asap",
 	"wanna", "gonna", "appreciate", "appreciated", "anyway", "btw", "hopefully",
+	// "where can I find…", "what should I do": the frame of a question, not its topic.
+	"find", "wat", "wot", "u", "ur", "do", "does",
 )
 
 // qterm is a content word of a question: the word as typed and its stem.
