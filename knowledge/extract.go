@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -302,7 +303,11 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 		v := newVocab(units[i].text)
 		units[i].match = make([]float64, len(q))
 		for j, t := range q {
-			if m := v.match(t); m > 0 {
+			m := v.match(t)
+			if m == 0 && inRange(units[i].text, t.word) {
+				m = 1 // "10 months into my contract": the row "7 to 12 months"
+			}
+			if m > 0 {
 				units[i].match[j] = m
 				df[j]++
 			}
@@ -342,6 +347,28 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 		u.score = s*cands[u.chunk].prior - 0.01*float64(u.seq)
 	}
 	return weights
+}
+
+// numberRange is a range of numbers: "7 to 12", "1–6", "from the 1st to the 28th", "between 3 and 5".
+var numberRange = regexp.MustCompile(`(\d+)(?:st|nd|rd|th)?\s*(?:to|–|-|and)\s*(?:the\s+)?(\d+)(?:st|nd|rd|th)?\b`)
+
+// inRange reports whether text states a range of numbers that includes the number n.
+func inRange(text, n string) bool {
+	if !strings.ContainsAny(text, digits) {
+		return false
+	}
+	x, err := strconv.Atoi(strings.TrimRight(n, "stndrh"))
+	if err != nil {
+		return false
+	}
+	for _, m := range numberRange.FindAllStringSubmatch(text, -1) {
+		lo, err1 := strconv.Atoi(m[1])
+		hi, err2 := strconv.Atoi(m[2])
+		if err1 == nil && err2 == nil && lo < hi && lo <= x && x <= hi {
+			return true
+		}
+	}
+	return false
 }
 
 // headingWeight is what a question term in a unit's heading counts, against 1 in the unit:
