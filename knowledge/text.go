@@ -128,6 +128,12 @@ var fillerWords = txt.SetOf(
 	"find", "wat", "wot", "u", "ur", "do", "does",
 )
 
+// situationTime is when something happened to the customer ("next month", "three weeks ago",
+// "since Monday"): the story around a question, not what it asks about.
+var situationTime = regexp.MustCompile(`(?i)\b(next|last|this|past|coming) (week|weekend|month|year|night|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|` +
+	`\b(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|few|couple of) (days?|weeks?|months?|years?|hours?) ago\b|` +
+	`\bsince (yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|last \w+)\b`)
+
 // qterm is a content word of a question: the word as typed and its stem.
 type qterm struct{ word, stem string }
 
@@ -135,6 +141,7 @@ type qterm struct{ word, stem string }
 func questionTerms(text string) []qterm {
 	var out []qterm
 	seen := map[string]bool{}
+	text = situationTime.ReplaceAllString(text, " ")
 	for _, w := range txt.Words(text) {
 		if txt.IsStopword(w) || moreStopwords[w] || fillerWords[w] || len(w) < 2 && !isDigits(w) {
 			continue
