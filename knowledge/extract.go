@@ -3,7 +3,6 @@ package knowledge
 import (
 	"cmp"
 	"math"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -174,8 +173,6 @@ func (u *unit) classify(cues [numCues]bool) {
 	}
 }
 
-var debugExtract = os.Getenv("BATON_EXTRACT_DEBUG") != ""
-
 // candidate is a chunk extraction may quote: a retrieved hit or a neighbour of one.
 type candidate struct {
 	hit   Hit
@@ -251,13 +248,6 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	}
 	weights := scoreUnits(units, cands, q, cues)
 
-	if debugExtract {
-		dbg := slices.Clone(units)
-		slices.SortStableFunc(dbg, func(a, b unit) int { return cmp.Compare(b.score, a.score) })
-		for _, u := range dbg[:min(6, len(dbg))] {
-			println("   unit", cands[u.chunk].hit.ExternalKey, int(u.score*100), u.text)
-		}
-	}
 	best := -1
 	for i, u := range units {
 		if best < 0 || u.score > units[best].score {
@@ -817,7 +807,11 @@ func tableRows(lines []string) []string {
 			if j < len(header) && (j == 0 || len(r) > 2) {
 				h = header[j]
 			}
-			if h != "" && !strings.EqualFold(h, c) {
+			// "Zone 1" under "Zone" stays "Zone 1", not "Zone zone 1".
+			if h != "" && !strings.HasPrefix(strings.ToLower(c), strings.ToLower(h)) {
+				if j > 0 {
+					h = lowerFirst(h)
+				}
 				c = h + " " + lowerFirst(c)
 			}
 			parts = append(parts, c)
@@ -825,9 +819,11 @@ func tableRows(lines []string) []string {
 		if len(parts) == 0 {
 			continue
 		}
+		// Columns are separated by semicolons: a cell may itself be a list ("EU countries,
+		// Norway, Iceland").
 		s := parts[0]
 		if len(parts) > 1 {
-			s += ": " + strings.Join(parts[1:], ", ")
+			s += ": " + strings.Join(parts[1:], "; ")
 		}
 		if !strings.ContainsAny(s[len(s)-1:], ".!?") {
 			s += "."

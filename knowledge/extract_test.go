@@ -33,7 +33,7 @@ func TestExtractReadsTablesAndLists(t *testing.T) {
 			name:     "three-column table keeps each header",
 			question: "How much is the premium plan per month?",
 			text:     "| Plan | Price per month | Seats |\n| :--- | ---: | --- |\n| Basic | €5 | 1 |\n| Premium | €12 | 5 |",
-			want:     []string{"Plan premium: Price per month €12, Seats 5."},
+			want:     []string{"Plan premium: price per month €12; seats 5."},
 			not:      []string{"|", "---"},
 		},
 		{

@@ -128,10 +128,10 @@ var fillerWords = txt.SetOf(
 	"find", "wat", "wot", "u", "ur", "do", "does",
 )
 
-// situationTime is when something happened to the customer ("next month", "three weeks ago",
-// "since Monday"): the story around a question, not what it asks about.
+// situationTime is when something happens to the customer ("next month", "since Monday"): the
+// story around a question, not what it asks about. "Ten days ago" is kept: it may be what a
+// rule depends on.
 var situationTime = regexp.MustCompile(`(?i)\b(next|last|this|past|coming) (week|weekend|month|year|night|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|` +
-	`\b(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|few|couple of) (days?|weeks?|months?|years?|hours?) ago\b|` +
 	`\bsince (yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|last \w+)\b`)
 
 // qterm is a content word of a question: the word as typed and its stem.
