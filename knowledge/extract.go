@@ -532,11 +532,15 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 		for hi+1 < len(art) && picked[hi+1] {
 			hi++
 		}
+		// An exception to the rule quoted for "can I…" stays out (see above).
+		context := func(i int) bool {
+			return sameChunk(i) && overlap(art[i].match) > 0 && !(cues[cuePermission] && art[i].exception())
+		}
 		next := -1
 		switch {
-		case sameChunk(hi+1) && overlap(art[hi+1].match) > 0:
+		case context(hi + 1):
 			next = hi + 1
-		case sameChunk(lo-1) && overlap(art[lo-1].match) > 0:
+		case context(lo - 1):
 			next = lo - 1
 		}
 		if next < 0 || !add(next) {
