@@ -36,9 +36,10 @@ var (
 	askDuration = regexp.MustCompile(`\bhow much (notice|time|longer|warning)\b|\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
 	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap(er|est)?\b|\bafford|\bfree\b|\bpay for\b|\bshipping rates?\b`)
 	// "when" asks only when a verb follows: "when will I…", not "…fees when my order arrives".
-	askTime       = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
-	askPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
-	askSteps      = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
+	askTime          = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
+	askPermission    = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
+	startsPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b`)
+	askSteps         = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
 
 	// Run on lower-cased text: case-insensitive matching is several times slower.
 	hasDuration = regexp.MustCompile(`\d+([.,]\d+)?\s*([–-]|to)?\s*\d*\s*(working |business |calendar )?(days?|hours?|h|weeks?|months?|years?|minutes?|min)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](working |business )?(days?|hours?|weeks?|months?|years?|minutes?)\b|\b(next|same) (working |business )?day\b|\b(two|three|one)-year\b`)
@@ -102,7 +103,10 @@ func questionCues(question string) [numCues]bool {
 	c[cueDuration] = askDuration.MatchString(q)
 	c[cueMoney] = askMoney.MatchString(askNotMoney.ReplaceAllString(q, ""))
 	c[cueTime] = askTime.MatchString(q) && !c[cueDuration]
-	c[cuePermission] = askPermission.MatchString(q) && !askSteps.MatchString(q)
+	// "How much notice do you need?" asks for a duration: a permission phrase after another
+	// kind of question word is not what is asked.
+	c[cuePermission] = askPermission.MatchString(q) && !askSteps.MatchString(q) &&
+		(startsPermission.MatchString(q) || !c[cueDuration] && !c[cueMoney] && !c[cueTime])
 	c[cueSteps] = askSteps.MatchString(q)
 	return c
 }

@@ -134,6 +134,10 @@ var fillerWords = txt.SetOf(
 var situationTime = regexp.MustCompile(`(?i)\b(next|last|this|past|coming) (week|weekend|month|year|night|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|` +
 	`\bsince (yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|last \w+)\b`)
 
+// reference is an account, order or ticket reference quoted in passing ("CB-448812",
+// "FR-20931"): it identifies the customer's case, and no article is about it.
+var reference = regexp.MustCompile(`\b[A-Za-z]{1,5}[-#]?\d{4,}\b`)
+
 // qterm is a content word of a question: the word as typed and its stem.
 type qterm struct{ word, stem string }
 
@@ -142,6 +146,7 @@ func questionTerms(text string) []qterm {
 	var out []qterm
 	seen := map[string]bool{}
 	text = situationTime.ReplaceAllString(text, " ")
+	text = reference.ReplaceAllString(text, " ")
 	for _, w := range txt.Words(text) {
 		if txt.IsStopword(w) || moreStopwords[w] || fillerWords[w] || len(w) < 2 && !isDigits(w) {
 			continue
