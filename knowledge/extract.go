@@ -637,6 +637,9 @@ func render(art []unit, pick []int) string {
 			b.WriteString(" ")
 		}
 		t := u.text
+		if u.list != 0 && !u.table && !inList {
+			t = dropStepFragment(t)
+		}
 		if u.list != 0 && !u.table {
 			t = strings.TrimRight(t, ".;")
 			if inList {
@@ -650,6 +653,17 @@ func render(art []unit, pick []int) string {
 		b.WriteString(t)
 	}
 	return clip(b.String(), extractChars+100)
+}
+
+// dropStepFragment drops the opening of a step quoted without the steps before it when it is
+// a fragment of a word or two ("Confirm. Most upgrades take effect within 24 hours"): it only
+// reads as the end of the steps.
+func dropStepFragment(item string) string {
+	ss := sentences(item)
+	if len(ss) < 2 || len(txt.Words(ss[0])) > 2 {
+		return item
+	}
+	return strings.Join(ss[1:], " ")
 }
 
 // lowerFirst lower-cases a list item's first letter when it continues a sentence, unless the
@@ -818,9 +832,10 @@ func tableRows(lines []string) []string {
 			// "Zone 1" under "Zone" stays "Zone 1", not "Zone zone 1".
 			if h != "" && !strings.HasPrefix(strings.ToLower(c), strings.ToLower(h)) {
 				if j > 0 {
-					h = lowerFirst(h)
+					c = lowerFirst(h) + " " + c // "countries Spain, Italy"
+				} else {
+					c = h + " " + lowerFirst(c)
 				}
-				c = h + " " + lowerFirst(c)
 			}
 			parts = append(parts, c)
 		}
