@@ -34,7 +34,7 @@ const (
 
 var (
 	askDuration = regexp.MustCompile(`\bhow much (notice|time|longer|warning)\b|\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
-	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap(er|est)?\b|\bafford|\bfree\b|\bpay for\b|\bshipping rates?\b`)
+	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap(er|est)?\b|\bafford|\bmoney back\b|\bcompensat|\bfree\b|\bpay for\b|\bshipping rates?\b`)
 	// "when" asks only when a verb follows: "when will I…", not "…fees when my order arrives".
 	askTime          = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
 	askPermission    = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
@@ -485,6 +485,23 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 			if x >= 0 {
 				add(x)
 			}
+		}
+	}
+	// The kind of fact asked for must be there: if nothing picked states it, the unit of the
+	// article that states it and matches the question best ("is there a cheaper deal?" about
+	// the eligible benefits: add the price).
+	for c := range numCues {
+		if !cues[c] || cue(c) == cueSteps || cue(c) == cuePermission || pickedSatisfies(art, picked, cue(c)) {
+			continue
+		}
+		x := -1
+		for i, u := range art {
+			if !picked[i] && u.score > 0 && u.satisfies(cue(c)) && (x < 0 || u.score > art[x].score) {
+				x = i
+			}
+		}
+		if x >= 0 {
+			add(x)
 		}
 	}
 	// Then whatever covers what is still missing.
