@@ -209,6 +209,10 @@ func candidates(hits []Hit) []candidate {
 	return out
 }
 
+// otherArticleNoCue further discounts a sentence of another article that does not state the
+// kind of fact asked for: the top article's sentences that do are likelier answers.
+const otherArticleNoCue = 0.8
+
 // otherArticlePrior discounts sentences of other articles than the top hit's: retrieval ranked
 // that article first, so another must match the question clearly better to be quoted.
 const otherArticlePrior = 0.9
@@ -338,7 +342,11 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 				s *= 0.6
 			}
 		}
-		u.score = s*cands[u.chunk].prior - 0.01*float64(u.seq)
+		prior := cands[u.chunk].prior
+		if prior < 1 && anyCue(cues) && !satisfiesAny(*u, cues) {
+			prior *= otherArticleNoCue
+		}
+		u.score = s*prior - 0.01*float64(u.seq)
 	}
 	return weights
 }
@@ -359,6 +367,17 @@ func inRange(text, n string) bool {
 		lo, err1 := strconv.Atoi(m[1])
 		hi, err2 := strconv.Atoi(m[2])
 		if err1 == nil && err2 == nil && lo < hi && lo <= x && x <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+func anyCue(cues [numCues]bool) bool { return slices.Contains(cues[:], true) }
+
+func satisfiesAny(u unit, cues [numCues]bool) bool {
+	for c := range numCues {
+		if cues[c] && u.satisfies(cue(c)) {
 			return true
 		}
 	}
