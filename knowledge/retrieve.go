@@ -344,7 +344,7 @@ const (
 	confAgreement  = 0.2
 	// confTopic is added when the top hits share two question words with the question and
 	// one is in the top hit's title or headings.
-	confTopic = 0.15
+	confTopic = 0.2
 	// incidentalMatch scales the confidence of a top hit that shares at most one question
 	// word, and not in its title or headings.
 	incidentalMatch = 0.75
