@@ -334,6 +334,10 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 			if cues[cuePermission] && u.rule() {
 				s += cueBonus / 2
 			}
+			if cues[cueSteps] && u.step && u.list != 0 && !u.table {
+				// A procedure is usually a list of steps, more than a lone imperative sentence.
+				s += cueBonus / 2
+			}
 			if cues[cuePermission] && u.exception() && !cues[cueSteps] {
 				s -= cueBonus / 2
 			}
