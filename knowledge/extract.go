@@ -277,7 +277,11 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 		return cmp.Or(cmp.Compare(cands[a.chunk].hit.Position, cands[b.chunk].hit.Position), cmp.Compare(a.seq, b.seq))
 	})
 	bestIdx := slices.IndexFunc(art, func(u unit) bool { return u.chunk == units[best].chunk && u.seq == units[best].seq })
-	pick := selectUnits(art, bestIdx, weights, cues)
+	numbers := make([]bool, len(q))
+	for j, t := range q {
+		numbers[j] = isDigits(strings.TrimRight(t.word, "stndrh"))
+	}
+	pick := selectUnits(art, bestIdx, weights, cues, numbers)
 	return render(art, pick), used
 }
 
@@ -398,7 +402,7 @@ const cueBonus = 1.2
 // selectUnits picks the units to quote from one article's units (in order), starting with the
 // best: its context when it is a fragment or lead-in, then units that cover question terms not
 // yet covered or give a kind of fact still missing.
-func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []int {
+func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool, numbers []bool) []int {
 	picked := map[int]bool{}
 	n := 0 // sentences picked, a list counting once
 	chars := 0
@@ -543,7 +547,8 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 			if gain == 0 {
 				continue
 			}
-			if u.chunk != b.chunk {
+			if u.chunk != b.chunk && !matchesNumber(u.match, numbers) {
+				// A number the question names ("10 months") is as specific in any section.
 				gain *= otherSectionGain
 			}
 			for c := range numCues {
@@ -633,6 +638,16 @@ func minGain(weights []float64) float64 {
 		s += w
 	}
 	return max(1.5, s/float64(len(weights)))
+}
+
+// matchesNumber reports whether a unit matches one of the question's numbers.
+func matchesNumber(match []float64, numbers []bool) bool {
+	for j, m := range match {
+		if m > 0 && numbers[j] {
+			return true
+		}
+	}
+	return false
 }
 
 func overlap(match []float64) float64 {
