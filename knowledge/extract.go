@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -45,6 +46,7 @@ var (
 	hasDuration = regexp.MustCompile(`\d+([.,]\d+)?\s*([–-]|to)?\s*\d*\s*(working |business |calendar )?(days?|hours?|h|weeks?|months?|years?|minutes?|min)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](working |business )?(days?|hours?|weeks?|months?|years?|minutes?)\b|\b(next|same) (working |business )?day\b|\b(two|three|one)-year\b`)
 	hasMoney    = regexp.MustCompile(`[€$£¥]\s?\d|\d\s?(€|eur|euros?|usd|dollars?|gbp|pounds?|chf)\b`)
 	hasClock    = regexp.MustCompile(`\d{1,2}([:.]\d{2})?\s?(am|pm|h|o'clock)\b`)
+	alternative = regexp.MustCompile(`^(Otherwise|If not|Else)\b`)
 	anaphora    = regexp.MustCompile(`^(It|Its|It's|This|That|They|These|Those|Then|There|So|Also|Otherwise)\b`)
 )
 
@@ -569,6 +571,13 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool, nu
 		switch {
 		case sameChunk(best+1) && art[best+1].list == 0:
 			add(best + 1)
+		}
+	}
+	// A condition comes with its alternative: "free after 12 months" with "Otherwise there's a
+	// £45 fee".
+	for _, i := range slices.Sorted(maps.Keys(picked)) {
+		if i+1 < len(art) && art[i+1].chunk == art[i].chunk && !picked[i+1] && alternative.MatchString(art[i+1].text) {
+			add(i + 1)
 		}
 	}
 	// Room left: the sentences right around the quote in its section that share a question
