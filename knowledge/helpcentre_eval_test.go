@@ -132,9 +132,9 @@ func TestHelpCentreDevEvaluation(t *testing.T) {
 }
 
 // Floors for TestHelpCentreDevEvaluation: the dev figures measured at the last tuning
-// (answered_right 0.690, out of scope declined 1.0), less about 0.05.
+// (answered_right 0.738, out of scope declined 1.0), less about 0.05.
 const (
-	helpCentreFloorDevRight = 0.64
+	helpCentreFloorDevRight = 0.69
 	helpCentreFloorDeclined = 0.83
 )
 
