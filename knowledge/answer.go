@@ -74,8 +74,9 @@ func (s *Service) Answer(ctx context.Context, question string, o AnswerOptions) 
 	if minConf <= 0 {
 		minConf = s.o.MinConfidence
 	}
-	// Neighbouring chunks come along: an answer may start in the section before the best match.
-	res, err := s.Search(ctx, question, SearchOptions{Filter: o.Filter, Language: o.Language, Limit: o.Chunks, Neighbours: 1})
+	// Neighbouring chunks come along: an answer may start in the section before the best match,
+	// or be the section after next ("Step 3: the ombudsman" after "Step 1: tell us").
+	res, err := s.Search(ctx, question, SearchOptions{Filter: o.Filter, Language: o.Language, Limit: o.Chunks, Neighbours: 2})
 	if err != nil {
 		return ans, err
 	}

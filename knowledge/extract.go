@@ -2,9 +2,11 @@ package knowledge
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,17 +34,19 @@ const (
 )
 
 var (
-	askDuration = regexp.MustCompile(`\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
-	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap\b|\bfree\b|\bpay for\b|\bshipping rates?\b`)
+	askDuration = regexp.MustCompile(`\bhow much (notice|time|longer|warning)\b|\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
+	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap(er|est)?\b|\bafford|\bmoney back\b|\bcompensat|\bfree\b|\bpay for\b|\bshipping rates?\b`)
 	// "when" asks only when a verb follows: "when will I…", not "…fees when my order arrives".
-	askTime       = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
-	askPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
-	askSteps      = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
+	askTime          = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
+	askPermission    = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
+	startsPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b`)
+	askSteps         = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
 
 	// Run on lower-cased text: case-insensitive matching is several times slower.
 	hasDuration = regexp.MustCompile(`\d+([.,]\d+)?\s*([–-]|to)?\s*\d*\s*(working |business |calendar )?(days?|hours?|h|weeks?|months?|years?|minutes?|min)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](working |business )?(days?|hours?|weeks?|months?|years?|minutes?)\b|\b(next|same) (working |business )?day\b|\b(two|three|one)-year\b`)
 	hasMoney    = regexp.MustCompile(`[€$£¥]\s?\d|\d\s?(€|eur|euros?|usd|dollars?|gbp|pounds?|chf)\b`)
 	hasClock    = regexp.MustCompile(`\d{1,2}([:.]\d{2})?\s?(am|pm|h|o'clock)\b`)
+	alternative = regexp.MustCompile(`^(Otherwise|If not|Else)\b`)
 	anaphora    = regexp.MustCompile(`^(It|Its|It's|This|That|They|These|Those|Then|There|So|Also|Otherwise)\b`)
 )
 
@@ -80,14 +84,31 @@ func containsAny(s string, phrases []string) bool {
 	return false
 }
 
+// askNotMoney is "how much" asking for something other than an amount of money.
+var askNotMoney = regexp.MustCompile(`\bhow much (notice|time|longer|warning|data|space)\b`)
+
+// chatSpellings are the chat spellings of question words, so that "wat should i do" asks for
+// steps like "what should I do".
+var chatSpellings = map[string]string{"wat": "what", "wot": "what", "wut": "what", "u": "you", "ur": "your",
+	"r": "are", "hw": "how", "cn": "can", "shud": "should", "wen": "when"}
+
 // questionCues returns the kinds of fact a question asks for.
 func questionCues(question string) [numCues]bool {
-	q := strings.Join(txt.Words(question), " ")
+	words := txt.Words(question)
+	for i, w := range words {
+		if n, ok := chatSpellings[w]; ok {
+			words[i] = n
+		}
+	}
+	q := strings.Join(words, " ")
 	var c [numCues]bool
 	c[cueDuration] = askDuration.MatchString(q)
-	c[cueMoney] = askMoney.MatchString(q)
+	c[cueMoney] = askMoney.MatchString(askNotMoney.ReplaceAllString(q, ""))
 	c[cueTime] = askTime.MatchString(q) && !c[cueDuration]
-	c[cuePermission] = askPermission.MatchString(q) && !askSteps.MatchString(q)
+	// "How much notice do you need?" asks for a duration: a permission phrase after another
+	// kind of question word is not what is asked.
+	c[cuePermission] = askPermission.MatchString(q) && !askSteps.MatchString(q) &&
+		(startsPermission.MatchString(q) || !c[cueDuration] && !c[cueMoney] && !c[cueTime])
 	c[cueSteps] = askSteps.MatchString(q)
 	return c
 }
@@ -190,6 +211,10 @@ func candidates(hits []Hit) []candidate {
 	return out
 }
 
+// otherArticleNoCue further discounts a sentence of another article that does not state the
+// kind of fact asked for: the top article's sentences that do are likelier answers.
+const otherArticleNoCue = 0.8
+
 // otherArticlePrior discounts sentences of other articles than the top hit's: retrieval ranked
 // that article first, so another must match the question clearly better to be quoted.
 const otherArticlePrior = 0.9
@@ -254,7 +279,11 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 		return cmp.Or(cmp.Compare(cands[a.chunk].hit.Position, cands[b.chunk].hit.Position), cmp.Compare(a.seq, b.seq))
 	})
 	bestIdx := slices.IndexFunc(art, func(u unit) bool { return u.chunk == units[best].chunk && u.seq == units[best].seq })
-	pick := selectUnits(art, bestIdx, weights, cues)
+	numbers := make([]bool, len(q))
+	for j, t := range q {
+		numbers[j] = isDigits(strings.TrimRight(t.word, "stndrh"))
+	}
+	pick := selectUnits(art, bestIdx, weights, cues, numbers)
 	return render(art, pick), used
 }
 
@@ -278,7 +307,11 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 		v := newVocab(units[i].text)
 		units[i].match = make([]float64, len(q))
 		for j, t := range q {
-			if m := v.match(t); m > 0 {
+			m := v.match(t)
+			if m == 0 && inRange(units[i].text, t.word) {
+				m = 1 // "10 months into my contract": the row "7 to 12 months"
+			}
+			if m > 0 {
 				units[i].match[j] = m
 				df[j]++
 			}
@@ -307,6 +340,10 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 			if cues[cuePermission] && u.rule() {
 				s += cueBonus / 2
 			}
+			if cues[cueSteps] && u.step && u.list != 0 && !u.table {
+				// A procedure is usually a list of steps, more than a lone imperative sentence.
+				s += cueBonus / 2
+			}
 			if cues[cuePermission] && u.exception() && !cues[cueSteps] {
 				s -= cueBonus / 2
 			}
@@ -315,9 +352,46 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 				s *= 0.6
 			}
 		}
-		u.score = s*cands[u.chunk].prior - 0.01*float64(u.seq)
+		prior := cands[u.chunk].prior
+		if prior < 1 && anyCue(cues) && !satisfiesAny(*u, cues) {
+			prior *= otherArticleNoCue
+		}
+		u.score = s*prior - 0.01*float64(u.seq)
 	}
 	return weights
+}
+
+// numberRange is a range of numbers: "7 to 12", "1–6", "from the 1st to the 28th", "between 3 and 5".
+var numberRange = regexp.MustCompile(`(\d+)(?:st|nd|rd|th)?\s*(?:to|–|-|and)\s*(?:the\s+)?(\d+)(?:st|nd|rd|th)?\b`)
+
+// inRange reports whether text states a range of numbers that includes the number n.
+func inRange(text, n string) bool {
+	if !strings.ContainsAny(text, digits) {
+		return false
+	}
+	x, err := strconv.Atoi(strings.TrimRight(n, "stndrh"))
+	if err != nil {
+		return false
+	}
+	for _, m := range numberRange.FindAllStringSubmatch(text, -1) {
+		lo, err1 := strconv.Atoi(m[1])
+		hi, err2 := strconv.Atoi(m[2])
+		if err1 == nil && err2 == nil && lo < hi && lo <= x && x <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+func anyCue(cues [numCues]bool) bool { return slices.Contains(cues[:], true) }
+
+func satisfiesAny(u unit, cues [numCues]bool) bool {
+	for c := range numCues {
+		if cues[c] && u.satisfies(cue(c)) {
+			return true
+		}
+	}
+	return false
 }
 
 // headingWeight is what a question term in a unit's heading counts, against 1 in the unit:
@@ -330,7 +404,7 @@ const cueBonus = 1.2
 // selectUnits picks the units to quote from one article's units (in order), starting with the
 // best: its context when it is a fragment or lead-in, then units that cover question terms not
 // yet covered or give a kind of fact still missing.
-func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []int {
+func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool, numbers []bool) []int {
 	picked := map[int]bool{}
 	n := 0 // sentences picked, a list counting once
 	chars := 0
@@ -442,6 +516,23 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 			}
 		}
 	}
+	// The kind of fact asked for must be there: if nothing picked states it, the unit of the
+	// article that states it and matches the question best ("is there a cheaper deal?" about
+	// the eligible benefits: add the price).
+	for c := range numCues {
+		if !cues[c] || cue(c) == cueSteps || cue(c) == cuePermission || pickedSatisfies(art, picked, cue(c)) {
+			continue
+		}
+		x := -1
+		for i, u := range art {
+			if !picked[i] && u.score > 0 && u.satisfies(cue(c)) && (x < 0 || u.score > art[x].score) {
+				x = i
+			}
+		}
+		if x >= 0 {
+			add(x)
+		}
+	}
 	// Then whatever covers what is still missing.
 	for {
 		bestGain, next := 0.0, -1
@@ -458,7 +549,8 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 			if gain == 0 {
 				continue
 			}
-			if u.chunk != b.chunk {
+			if u.chunk != b.chunk && !matchesNumber(u.match, numbers) {
+				// A number the question names ("10 months") is as specific in any section.
 				gain *= otherSectionGain
 			}
 			for c := range numCues {
@@ -479,6 +571,38 @@ func selectUnits(art []unit, best int, weights []float64, cues [numCues]bool) []
 		switch {
 		case sameChunk(best+1) && art[best+1].list == 0:
 			add(best + 1)
+		}
+	}
+	// A condition comes with its alternative: "free after 12 months" with "Otherwise there's a
+	// £45 fee".
+	for _, i := range slices.Sorted(maps.Keys(picked)) {
+		if i+1 < len(art) && art[i+1].chunk == art[i].chunk && !picked[i+1] && alternative.MatchString(art[i+1].text) {
+			add(i + 1)
+		}
+	}
+	// Room left: the sentences right around the quote in its section that share a question
+	// word are its likeliest context ("Each QR code can only be used once." after "request a
+	// new QR code"), the one after first.
+	for lo, hi := best, best; n < extractSentences; {
+		for lo > 0 && picked[lo-1] {
+			lo--
+		}
+		for hi+1 < len(art) && picked[hi+1] {
+			hi++
+		}
+		// An exception to the rule quoted for "can I…" stays out (see above).
+		context := func(i int) bool {
+			return sameChunk(i) && overlap(art[i].match) > 0 && !(cues[cuePermission] && art[i].exception())
+		}
+		next := -1
+		switch {
+		case context(hi + 1):
+			next = hi + 1
+		case context(lo - 1):
+			next = lo - 1
+		}
+		if next < 0 || !add(next) {
+			break
 		}
 	}
 	out := make([]int, 0, len(picked))
@@ -525,6 +649,16 @@ func minGain(weights []float64) float64 {
 	return max(1.5, s/float64(len(weights)))
 }
 
+// matchesNumber reports whether a unit matches one of the question's numbers.
+func matchesNumber(match []float64, numbers []bool) bool {
+	for j, m := range match {
+		if m > 0 && numbers[j] {
+			return true
+		}
+	}
+	return false
+}
+
 func overlap(match []float64) float64 {
 	s := 0.0
 	for _, m := range match {
@@ -567,6 +701,9 @@ func render(art []unit, pick []int) string {
 			b.WriteString(" ")
 		}
 		t := u.text
+		if u.list != 0 && !u.table && !inList {
+			t = dropStepFragment(t)
+		}
 		if u.list != 0 && !u.table {
 			t = strings.TrimRight(t, ".;")
 			if inList {
@@ -580,6 +717,17 @@ func render(art []unit, pick []int) string {
 		b.WriteString(t)
 	}
 	return clip(b.String(), extractChars+100)
+}
+
+// dropStepFragment drops the opening of a step quoted without the steps before it when it is
+// a fragment of a word or two ("Confirm. Most upgrades take effect within 24 hours"): it only
+// reads as the end of the steps.
+func dropStepFragment(item string) string {
+	ss := sentences(item)
+	if len(ss) < 2 || len(txt.Words(ss[0])) > 2 {
+		return item
+	}
+	return strings.Join(ss[1:], " ")
 }
 
 // lowerFirst lower-cases a list item's first letter when it continues a sentence, unless the
@@ -745,17 +893,24 @@ func tableRows(lines []string) []string {
 			if j < len(header) && (j == 0 || len(r) > 2) {
 				h = header[j]
 			}
-			if h != "" && !strings.EqualFold(h, c) {
-				c = h + " " + lowerFirst(c)
+			// "Zone 1" under "Zone" stays "Zone 1", not "Zone zone 1".
+			if h != "" && !strings.HasPrefix(strings.ToLower(c), strings.ToLower(h)) {
+				if j > 0 {
+					c = lowerFirst(h) + " " + c // "countries Spain, Italy"
+				} else {
+					c = h + " " + lowerFirst(c)
+				}
 			}
 			parts = append(parts, c)
 		}
 		if len(parts) == 0 {
 			continue
 		}
+		// Columns are separated by semicolons: a cell may itself be a list ("EU countries,
+		// Norway, Iceland").
 		s := parts[0]
 		if len(parts) > 1 {
-			s += ": " + strings.Join(parts[1:], ", ")
+			s += ": " + strings.Join(parts[1:], "; ")
 		}
 		if !strings.ContainsAny(s[len(s)-1:], ".!?") {
 			s += "."

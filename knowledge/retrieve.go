@@ -279,7 +279,7 @@ func confidence(query string, hits []Hit, vectors bool) float64 {
 	}
 	// The answer may be quoted from any of the first hits (see ExtractFrom): the best covered
 	// one counts, a lower-ranked one at a discount.
-	coverage := 0.0
+	coverage, matched := 0.0, 0.0
 	for i, c := range hits[:min(len(hits), coverageHits)] {
 		doc := newVocab(EmbedText(c.Title, c.HeadingPath, c.Text))
 		found := 0.0
@@ -291,6 +291,15 @@ func confidence(query string, hits []Hit, vectors bool) float64 {
 			f = lowerHitCoverage
 		}
 		coverage = max(coverage, f*found/float64(len(q)))
+		matched = max(matched, found)
+	}
+	// A question word in the top article's title or the chunk's headings says the article is
+	// about what is asked, not just mentions it in passing ("connect a laptop to the router"
+	// for "do you sell laptops?").
+	topic := 0.0
+	hv := newVocab(h.Title + "\n" + strings.Join(h.HeadingPath, "\n"))
+	for _, t := range q {
+		topic = max(topic, hv.match(t))
 	}
 	sim := 0.0
 	if h.Vector != nil {
@@ -303,11 +312,22 @@ func confidence(query string, hits []Hit, vectors bool) float64 {
 	case h.Vector != nil && h.FTS != nil:
 		agree = 0.5
 	}
+	var c float64
 	if !vectors {
 		// Full text alone (no vectors for the active model): coverage carries the weight.
-		return round3(clamp01(0.8 * coverage))
+		c = 0.8 * coverage
+	} else {
+		c = confCoverage*coverage + confSimilarity*max(sim, coverage) + confAgreement*agree
 	}
-	return round3(clamp01(confCoverage*coverage + confSimilarity*max(sim, coverage) + confAgreement*agree))
+	switch {
+	case matched >= 1.5:
+		// Two question words (or a word and a misspelt one), one of them the topic.
+		c += confTopic * topic
+	case topic == 0:
+		// One shared word that is not the article's topic is a coincidence, not an answer.
+		c *= incidentalMatch
+	}
+	return round3(clamp01(c))
 }
 
 // coverageHits is how many hits confidence's coverage looks at, lowerHitCoverage what a hit
@@ -322,6 +342,12 @@ const (
 	confCoverage   = 0.45
 	confSimilarity = 0.35
 	confAgreement  = 0.2
+	// confTopic is added when the top hits share two question words with the question and
+	// one is in the top hit's title or headings.
+	confTopic = 0.2
+	// incidentalMatch scales the confidence of a top hit that shares at most one question
+	// word, and not in its title or headings.
+	incidentalMatch = 0.75
 )
 
 func clamp01(x float64) float64 { return max(0, min(1, x)) }

@@ -124,7 +124,19 @@ var fillerWords = txt.SetOf(
 	"sorry", "bother", "bothering", "usually", "normally", "generally", "typically", "exactly",
 	"much", "many", "lots", "good", "great", "nice", "awesome", "hope", "hoping", "let", "asap",
 	"wanna", "gonna", "appreciate", "appreciated", "anyway", "btw", "hopefully",
+	// "where can I find…", "what should I do": the frame of a question, not its topic.
+	"find", "wat", "wot", "u", "ur", "do", "does",
 )
+
+// situationTime is when something happens to the customer ("next month", "since Monday"): the
+// story around a question, not what it asks about. "Ten days ago" is kept: it may be what a
+// rule depends on.
+var situationTime = regexp.MustCompile(`(?i)\b(next|last|this|past|coming) (week|weekend|month|year|night|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|` +
+	`\bsince (yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|last \w+)\b`)
+
+// reference is an account, order or ticket reference quoted in passing ("CB-448812",
+// "FR-20931"): it identifies the customer's case, and no article is about it.
+var reference = regexp.MustCompile(`\b[A-Za-z]{1,5}[-#]?\d{4,}\b`)
 
 // qterm is a content word of a question: the word as typed and its stem.
 type qterm struct{ word, stem string }
@@ -133,6 +145,8 @@ type qterm struct{ word, stem string }
 func questionTerms(text string) []qterm {
 	var out []qterm
 	seen := map[string]bool{}
+	text = situationTime.ReplaceAllString(text, " ")
+	text = reference.ReplaceAllString(text, " ")
 	for _, w := range txt.Words(text) {
 		if txt.IsStopword(w) || moreStopwords[w] || fillerWords[w] || len(w) < 2 && !isDigits(w) {
 			continue

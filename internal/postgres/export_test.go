@@ -2,3 +2,6 @@ package postgres
 
 // ReadMigrations exposes readMigrations to tests.
 var ReadMigrations = readMigrations
+
+// SpellingFix exposes spellingFix to tests.
+var SpellingFix = spellingFix

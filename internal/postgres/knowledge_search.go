@@ -1,12 +1,15 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
@@ -285,14 +288,17 @@ func (db *DB) SearchText(ctx context.Context, q string, language string, f knowl
 	if language != "" {
 		cfg = TSConfig(language)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT tot.ts_config::text, w.lexeme, t.df, tot.docs
+	// A lexeme no chunk has (df 0) may be a misspelling: it is looked up among the knowledge
+	// base's own lexemes that start with the same two letters (an index range scan) and
+	// replaced by the most frequent one within an edit or two (see spellingFix).
+	rows, err := db.Pool.Query(ctx, `SELECT tot.ts_config::text, w.lexeme, coalesce(t.df, 0), tot.docs
 		FROM kb_term_totals tot
 		CROSS JOIN LATERAL (SELECT DISTINCT lexeme FROM unnest(to_tsvector(tot.ts_config, $1))) w
-		JOIN LATERAL (SELECT df FROM kb_terms t WHERE t.ts_config = tot.ts_config AND t.lexeme = w.lexeme) t ON t.df > 0
+		LEFT JOIN kb_terms t ON t.ts_config = tot.ts_config AND t.lexeme = w.lexeme
 		WHERE tot.docs > 0 AND ($2 = '' OR tot.ts_config = $2::regconfig
 			-- a query language without articles searches them all
 			OR NOT EXISTS (SELECT 1 FROM kb_term_totals x WHERE x.docs > 0 AND x.ts_config = $2::regconfig))
-		ORDER BY 1, t.df, w.lexeme`, q, cfg)
+		ORDER BY 1, 3, 2`, q, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("full-text search: query terms: %w", err)
 	}
@@ -300,12 +306,70 @@ func (db *DB) SearchText(ctx context.Context, q string, language string, f knowl
 		cfg, lexeme string
 		df, docs    int
 	}
-	terms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (term, error) {
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (term, error) {
 		var t term
 		return t, r.Scan(&t.cfg, &t.lexeme, &t.df, &t.docs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("full-text search: query terms: %w", err)
+	}
+	var terms, unknown []term
+	for _, t := range all {
+		switch {
+		case t.df > 0:
+			terms = append(terms, t)
+		case utf8.RuneCountInString(t.lexeme) >= minSpellingFix:
+			unknown = append(unknown, t)
+		}
+	}
+	if len(unknown) > 0 {
+		cfgs, lexemes := make([]string, len(unknown)), make([]string, len(unknown))
+		for i, t := range unknown {
+			cfgs[i], lexemes[i] = t.cfg, t.lexeme
+		}
+		rows, err := db.Pool.Query(ctx, `SELECT u.i, t.lexeme, t.df
+			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY u(cfg, lexeme, i)
+			JOIN kb_terms t ON t.ts_config = u.cfg::regconfig AND t.df > 0
+				AND t.lexeme >= left(u.lexeme, 2) AND t.lexeme < left(u.lexeme, 1) || chr(ascii(substr(u.lexeme, 2, 1)) + 1)
+				AND abs(length(t.lexeme) - length(u.lexeme)) <= 2`, cfgs, lexemes)
+		if err != nil {
+			return nil, fmt.Errorf("full-text search: spelling: %w", err)
+		}
+		type near struct {
+			i      int
+			lexeme string
+			df     int
+		}
+		nears, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (near, error) {
+			var n near
+			return n, r.Scan(&n.i, &n.lexeme, &n.df)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("full-text search: spelling: %w", err)
+		}
+		best := map[int]near{}
+		for _, n := range nears {
+			u := unknown[n.i-1]
+			if !spellingFix(u.lexeme, n.lexeme) {
+				continue
+			}
+			if b, ok := best[n.i]; !ok || n.df > b.df || n.df == b.df && n.lexeme < b.lexeme {
+				best[n.i] = n
+			}
+		}
+		seen := map[[2]string]bool{}
+		for _, t := range terms {
+			seen[[2]string{t.cfg, t.lexeme}] = true
+		}
+		for i, u := range unknown {
+			if n, ok := best[i+1]; ok && !seen[[2]string{u.cfg, n.lexeme}] {
+				seen[[2]string{u.cfg, n.lexeme}] = true
+				terms = append(terms, term{cfg: u.cfg, lexeme: n.lexeme, df: n.df, docs: u.docs})
+			}
+		}
+		slices.SortFunc(terms, func(a, b term) int {
+			return cmp.Or(cmp.Compare(a.cfg, b.cfg), cmp.Compare(a.df, b.df), cmp.Compare(a.lexeme, b.lexeme))
+		})
 	}
 	if len(terms) == 0 {
 		return nil, nil
@@ -378,6 +442,59 @@ func (db *DB) SearchText(ctx context.Context, q string, language string, f knowl
 		return nil, fmt.Errorf("full-text search: %w", err)
 	}
 	return out, nil
+}
+
+// minSpellingFix is the shortest lexeme that may be a misspelling of another: shorter ones are
+// too often a different word an edit away.
+const minSpellingFix = 5
+
+// spellingFix reports whether a lexeme missing from the knowledge base is a misspelling of
+// known: one edit away (insertion, deletion, substitution or swap of neighbours), or two for
+// words of eight letters or more.
+func spellingFix(missing, known string) bool {
+	a, b := []rune(missing), []rune(known)
+	if len(a) < minSpellingFix || len(b) < minSpellingFix-1 {
+		return false
+	}
+	limit := 1
+	if len(a) >= 8 {
+		limit = 2
+	}
+	return osaDistance(a, b, limit) <= limit
+}
+
+// osaDistance is the optimal string alignment distance of a and b (edits, with a swap of
+// neighbours counting one), or limit+1 when it is larger than limit.
+func osaDistance(a, b []rune, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		low := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			low = min(low, cur[j])
+		}
+		if low > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // tsLexeme quotes a lexeme for tsquery input: quotes doubled, backslashes escaped.

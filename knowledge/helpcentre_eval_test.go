@@ -1,0 +1,173 @@
+package knowledge_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/batonhq/baton/knowledge"
+)
+
+// The second help centre (internal/eval/testdata/helpcentre): an invented broadband provider,
+// written independently of the demo. Only its dev half is read here; questions_test.jsonl is
+// held out and run once by `baton eval answers`, never by a unit test.
+const (
+	helpCentreArticles = "../internal/eval/testdata/helpcentre/articles"
+	helpCentreDev      = "../internal/eval/testdata/helpcentre/questions_dev.jsonl"
+)
+
+type helpCentreQuestion struct {
+	QID         string   `json:"qid"`
+	Text        string   `json:"text"`
+	Gold        *string  `json:"gold"`
+	MustContain []string `json:"must_contain"`
+}
+
+// TestHelpCentreDevEvaluation answers the second help centre's dev questions through
+// Service.Answer at the default threshold and keeps its figures from regressing: a guard that
+// the engine's rules are not tuned to the demo help centre alone. BATON_EVAL_VERBOSE=1 lists
+// every question.
+func TestHelpCentreDevEvaluation(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *knowledge.Options) { o.Embedder = newCountingEmbedder(t, 384) })
+	io := knowledge.ImportOptions{Status: knowledge.StatusPublished, Language: "en"}
+	items, err := b.svc.ReadSource(t.Context(), helpCentreArticles, io)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.ImportItems(t.Context(), 0, "helpcentre", items, io, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.EmbedPending(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(helpCentreDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	verbose := os.Getenv("BATON_EVAL_VERBOSE") != ""
+	var in, out, right, declined, noAnswer int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var q helpCentreQuestion
+		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
+			t.Fatal(err)
+		}
+		// Like the bot, each question of a message is asked on its own.
+		var texts, cites []string
+		var ans knowledge.Answer
+		for _, part := range splitQuestions(q.Text) {
+			a, err := b.svc.Answer(t.Context(), part, knowledge.AnswerOptions{})
+			if err != nil {
+				t.Fatalf("answer %q: %v", part, err)
+			}
+			if len(ans.Chunks) == 0 || !a.NoAnswer {
+				ans = a
+			}
+			if a.NoAnswer || len(a.Citations) == 0 {
+				continue
+			}
+			texts = append(texts, a.Text)
+			for _, h := range a.Chunks {
+				if h.ArticleID == a.Citations[0].ArticleID {
+					cites = append(cites, h.ExternalKey)
+					break
+				}
+			}
+		}
+		reply := strings.ToLower(strings.Join(texts, " "))
+		cited := strings.Join(cites, ",")
+		ok := false
+		if q.Gold == nil {
+			out++
+			ok = len(cites) == 0
+			if ok {
+				declined++
+			}
+		} else {
+			in++
+			ok = slices.Contains(cites, *q.Gold)
+			for _, m := range q.MustContain {
+				ok = ok && strings.Contains(reply, strings.ToLower(m))
+			}
+			if len(cites) == 0 {
+				noAnswer++
+			}
+			if ok {
+				right++
+			}
+		}
+		if verbose {
+			gold := "-"
+			if q.Gold != nil {
+				gold = *q.Gold
+			}
+			var top []string
+			for _, h := range ans.Chunks {
+				s := h.ExternalKey
+				if h.FTS != nil {
+					s += "/f" + itoa(h.FTS.Rank)
+				}
+				if h.Vector != nil {
+					s += "/v" + itoa(h.Vector.Rank)
+				}
+				top = append(top, s)
+			}
+			t.Logf("%s ok=%v conf=%.3f gold=%s cited=%s\n  Q: %s\n  hits: %v\n  A: %s", q.QID, ok, ans.Confidence, gold, cited, q.Text, top, reply)
+		}
+	}
+	t.Logf("helpcentre dev: answered_right %.3f (%d/%d), no_answer %.3f, out_of_scope_declined %.3f (%d/%d)",
+		float64(right)/float64(in), right, in, float64(noAnswer)/float64(in), float64(declined)/float64(out), declined, out)
+	if r := float64(right) / float64(in); r < helpCentreFloorDevRight {
+		t.Errorf("helpcentre dev answered_right %.3f, floor %.2f", r, helpCentreFloorDevRight)
+	}
+	if r := float64(declined) / float64(out); r < helpCentreFloorDeclined {
+		t.Errorf("helpcentre dev out-of-scope declined %.3f, floor %.2f", r, helpCentreFloorDeclined)
+	}
+}
+
+// Floors for TestHelpCentreDevEvaluation: the dev figures measured at the last tuning
+// (answered_right 0.738, out of scope declined 1.0), less about 0.05.
+const (
+	helpCentreFloorDevRight = 0.69
+	helpCentreFloorDeclined = 0.83
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// splitQuestions splits a message into its questions as the bot does (bot/understand.go): at
+// question marks, context before the first question belonging to it.
+func splitQuestions(text string) []string {
+	var parts []string
+	start := 0
+	for i, r := range text {
+		if r == '?' {
+			if p := strings.TrimSpace(text[start : i+1]); p != "" {
+				parts = append(parts, p)
+			}
+			start = i + 1
+		}
+	}
+	if rest := strings.TrimSpace(text[start:]); rest != "" {
+		if len(parts) > 0 && len(strings.Fields(rest)) >= 4 {
+			parts = append(parts, rest)
+		} else if len(parts) > 0 {
+			parts[len(parts)-1] += " " + rest
+		}
+	}
+	var real []string
+	for _, p := range parts {
+		if len(strings.Fields(p)) >= 3 {
+			real = append(real, p)
+		}
+	}
+	if len(real) < 2 {
+		return []string{text}
+	}
+	return real
+}
