@@ -43,7 +43,7 @@ type Brain struct {
 	Intents   *intents.Model
 	Knowledge Answerer     // nil: no knowledge base; questions are offered a person
 	LLM       Understander // nil: offline; otherwise one structured call per turn refines the intent
-	Prompts   *prompts.Set
+	Prompts   prompts.Source // read once per turn: an admin's activation applies from the next turn
 	Clock     baton.Clock
 	Log       *slog.Logger
 	Settings  Settings
@@ -203,7 +203,7 @@ func (b *Brain) refine(ctx context.Context, st baton.TurnState, requested string
 	}
 	i := len(u.msgs) - 1
 	u.out.Trace["llm"] = map[string]any{"used": true, "intent": res.Intent, "score": res.Score, "local_intent": u.msgs[i].Intent,
-		"prompt_version": b.Prompts.Version(prompts.ClassifySystem) + "/" + b.Prompts.Version(prompts.ClassifyUser)}
+		"prompt_version": b.Prompts.Current().Version(prompts.ClassifySystem) + "/" + b.Prompts.Current().Version(prompts.ClassifyUser)}
 	m := &u.msgs[i]
 	m.Intent, m.Score, m.OutOfScope = res.Intent, res.Score, res.OutOfScope
 	if res.Language != "" {

@@ -176,7 +176,7 @@ var errRender = errors.New("render reply")
 // render executes a template. A failure is an error in strict mode (tests); otherwise it is
 // logged and a fixed text stands in, so a broken template never sends an empty message.
 func (b *Brain) render(ctx context.Context, name prompts.Name, data any) (string, error) {
-	s, err := b.Prompts.Render(name, data)
+	s, err := b.Prompts.Current().Render(name, data)
 	if err == nil && strings.TrimSpace(s) == "" {
 		err = fmt.Errorf("prompt %s rendered an empty text", name)
 	}

@@ -152,12 +152,13 @@ func (s *Service) llmAnswer(ctx context.Context, question, language string, ans 
 		byRef[ref] = h
 		in.Chunks = append(in.Chunks, prompts.ChunkInput{ID: ref, Title: h.Title, Text: h.Text})
 	}
-	system, err := s.o.Prompts.Render(prompts.AnswerSystem, in)
+	set := s.o.Prompts.Current()
+	system, err := set.Render(prompts.AnswerSystem, in)
 	if err == nil {
 		var user string
-		user, err = s.o.Prompts.Render(prompts.AnswerUser, in)
+		user, err = set.Render(prompts.AnswerUser, in)
 		if err == nil {
-			ans.Trace["prompt_version"] = s.o.Prompts.Version(prompts.AnswerSystem) + "/" + s.o.Prompts.Version(prompts.AnswerUser)
+			ans.Trace["prompt_version"] = set.Version(prompts.AnswerSystem) + "/" + set.Version(prompts.AnswerUser)
 			var reply llmReply
 			var c Completion
 			t := time.Now()

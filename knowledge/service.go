@@ -38,7 +38,7 @@ type Options struct {
 	HTTPClient *http.Client
 	// Fetch guards URL imports: which internal hosts are allowed, and the resolver and dialer.
 	Fetch    FetchOptions
-	Prompts  *prompts.Set // nil = prompts.Default()
+	Prompts  prompts.Source // nil = prompts.Default(); a *prompts.Live follows activations
 	Clock    baton.Clock  // nil = the system clock
 	Log      *slog.Logger // nil = discard
 	Chunking ChunkOptions

@@ -96,6 +96,15 @@ func (s *Set) Render(name Name, data any) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// Source gives the prompt set to use now: a *Set is its own source; a *Live follows the
+// admins' activations.
+type Source interface {
+	Current() *Set
+}
+
+// Current returns s itself, so a fixed set is a Source.
+func (s *Set) Current() *Set { return s }
+
 // Names returns the template names, sorted.
 func (s *Set) Names() []Name {
 	return slices.Sorted(maps.Keys(s.tmpls))

@@ -60,7 +60,7 @@ func openKnowledge(ctx context.Context, name string, args []string, stdout io.Wr
 			EmbeddingModel: cfg.EmbeddingModel, EmbeddingDim: cfg.EmbeddingDim, Timeout: cfg.LLMTimeout})
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := app.NewKnowledge(cfg, db, client, nil, log)
+	svc, err := app.NewKnowledge(cfg, db, client, nil, nil, log)
 	if err != nil {
 		pool.Close()
 		return nil, nil, nil, err

@@ -52,13 +52,13 @@ func (k kbCompleter) CompleteJSON(ctx context.Context, system, user, name string
 
 // NewKnowledge builds the knowledge base for a configuration. client is nil without an LLM
 // endpoint; enq is nil where no workers run (the CLI), and then embedding happens inline.
-func NewKnowledge(cfg *config.Config, db *postgres.DB, client *llm.Client, enq knowledge.Enqueuer, log *slog.Logger) (*knowledge.Service, error) {
+func NewKnowledge(cfg *config.Config, db *postgres.DB, client *llm.Client, enq knowledge.Enqueuer, src prompts.Source, log *slog.Logger) (*knowledge.Service, error) {
 	emb, err := Embedder(cfg, client)
 	if err != nil {
 		return nil, err
 	}
 	o := knowledge.Options{Embedder: emb, QueryEmbedder: queryEmbedder, Enqueuer: enq, Log: log, Clock: db.Clock,
-		HTTPClient: &http.Client{Timeout: 20 * time.Second}, Fetch: knowledge.FetchOptions{AllowHosts: cfg.FetchAllowHosts}}
+		HTTPClient: &http.Client{Timeout: 20 * time.Second}, Fetch: knowledge.FetchOptions{AllowHosts: cfg.FetchAllowHosts}, Prompts: src}
 	if client != nil {
 		o.Completer = kbCompleter{client}
 	}
@@ -88,7 +88,7 @@ func (k kbAnswerer) RecordGap(ctx context.Context, question string, conversation
 // llmUnderstander is bot.Understander over an OpenAI-compatible endpoint.
 type llmUnderstander struct {
 	client  *llm.Client
-	prompts *prompts.Set
+	prompts prompts.Source
 }
 
 var classifySchema = json.RawMessage(`{"type":"object","additionalProperties":false,
@@ -106,11 +106,12 @@ func (u *llmUnderstander) Understand(ctx context.Context, text, requested string
 		}
 		in.Intents = append(in.Intents, prompts.IntentInput{Name: k.Name, Description: k.Description, Examples: ex})
 	}
-	system, err := u.prompts.Render(prompts.ClassifySystem, in)
+	set := u.prompts.Current()
+	system, err := set.Render(prompts.ClassifySystem, in)
 	if err != nil {
 		return intents.Result{}, err
 	}
-	user, err := u.prompts.Render(prompts.ClassifyUser, in)
+	user, err := set.Render(prompts.ClassifyUser, in)
 	if err != nil {
 		return intents.Result{}, err
 	}

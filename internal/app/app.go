@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		return fail(fmt.Errorf("load prompts (is the database migrated? run baton migrate): %w", err))
 	}
 	a.KBQueue = &queue.KnowledgeEnqueuer{Client: a.Client, Queues: a.Queues}
-	if a.Knowledge, err = NewKnowledge(cfg, a.DB, a.LLM, a.KBQueue, log); err != nil {
+	if a.Knowledge, err = NewKnowledge(cfg, a.DB, a.LLM, a.KBQueue, a.Prompts, log); err != nil {
 		return fail(err)
 	}
 	if _, err := a.Knowledge.Start(ctx); err != nil {
@@ -151,10 +151,10 @@ func (a *App) Decider() bot.Decider { return a.decider }
 func (a *App) Brain() *bot.Brain {
 	settings := bot.DefaultSettings()
 	settings.QueuedAckInterval = a.Config.QueuedAckInterval
-	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: a.Prompts.Current(), Clock: a.Clock, Log: a.Log,
+	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: a.Prompts, Clock: a.Clock, Log: a.Log,
 		Knowledge: kbAnswerer{a.Knowledge}, Settings: settings}
 	if a.LLM != nil {
-		b.LLM = &llmUnderstander{client: a.LLM, prompts: b.Prompts}
+		b.LLM = &llmUnderstander{client: a.LLM, prompts: a.Prompts}
 	}
 	return b
 }

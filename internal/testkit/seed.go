@@ -124,7 +124,7 @@ func seed(ctx context.Context, dbURL string, cfg *config.Config) error {
 	if _, _, err := cat.Save(ctx, 0, intents.DefaultIntents(), false); err != nil {
 		return fmt.Errorf("seed intents: %w", err)
 	}
-	kb, err := app.NewKnowledge(cfg, db, nil, nil, log)
+	kb, err := app.NewKnowledge(cfg, db, nil, nil, nil, log)
 	if err != nil {
 		return err
 	}
