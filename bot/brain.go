@@ -41,8 +41,8 @@ type Understander interface {
 // renders the decision through the prompt templates.
 type Brain struct {
 	Intents   *intents.Model
-	Knowledge Answerer     // nil: no knowledge base; questions are offered a person
-	LLM       Understander // nil: offline; otherwise one structured call per turn refines the intent
+	Knowledge Answerer       // nil: no knowledge base; questions are offered a person
+	LLM       Understander   // nil: offline; otherwise one structured call per turn refines the intent
 	Prompts   prompts.Source // read once per turn: an admin's activation applies from the next turn
 	Clock     baton.Clock
 	Log       *slog.Logger
