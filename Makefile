@@ -30,10 +30,11 @@ test: setup ## run every test against the real PostgreSQL and Redis (race detect
 conversations: setup ## play the conversation scripts of bot/testdata/conversations in a sandbox
 	$(BIN) test conversations bot/testdata/conversations
 
-lint: ## go vet, gofmt and staticcheck (pinned in go.mod's tool block)
+lint: ## go vet, gofmt, staticcheck (pinned in go.mod's tool block) and go mod tidy
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) tool staticcheck ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 fuzz: ## fuzz the webhook decoder for FUZZTIME (default 60s)
 	$(GO) test ./internal/channel -run '^$$' -fuzz FuzzDecodeWebhook -fuzztime $${FUZZTIME:-60s}
