@@ -126,6 +126,9 @@ var fillerWords = txt.SetOf(
 	"wanna", "gonna", "appreciate", "appreciated", "anyway", "btw", "hopefully",
 	// "where can I find…", "what should I do": the frame of a question, not its topic.
 	"find", "wat", "wot", "u", "ur", "do", "does",
+	// Particles and fillers any text uses in passing ("switch over", "looking for"): shared
+	// with an article, they made an unrelated question look covered.
+	"over", "looking", "look", "got", "right", "surely", "also", "too", "currently",
 )
 
 // situationTime is when something happens to the customer ("next month", "since Monday"): the
