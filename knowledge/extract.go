@@ -256,7 +256,7 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	if len(units) == 0 {
 		return clip(plainText(hits[0].Text), extractChars), hits[0]
 	}
-	weights := scoreUnits(units, cands, q, cues)
+	weights := scoreUnits(units, cands, q, cues, question)
 
 	best := -1
 	for i, u := range units {
@@ -290,7 +290,7 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 // scoreUnits scores each unit against the question and returns the terms' weights: rarer
 // terms among the candidates weigh more (idf), the unit's heading and title count at a
 // discount, a unit with the kind of fact asked for gains, and earlier units win ties.
-func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) []float64 {
+func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, question string) []float64 {
 	heads := make([][]float64, len(cands))
 	negHeads := make([]bool, len(cands))
 	for i, c := range cands {
@@ -308,6 +308,9 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 		units[i].match = make([]float64, len(q))
 		for j, t := range q {
 			m := v.match(t)
+			if m > 0 && isDigits(t.word) && !sameAmount(question, units[i].text, t.word) {
+				m = 0 // "8 months with you" is not "£8 per month"
+			}
 			if m == 0 && inRange(units[i].text, t.word) {
 				m = 1 // "10 months into my contract": the row "7 to 12 months"
 			}
@@ -359,6 +362,17 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 		u.score = s*prior - 0.01*float64(u.seq)
 	}
 	return weights
+}
+
+// sameAmount reports whether text states the number n as the question does: a sum of money
+// ("£8") only matches a sum, and a count only a count.
+func sameAmount(question, text, n string) bool {
+	money := regexp.MustCompile(`£\s?` + regexp.QuoteMeta(n) + `\b`)
+	plain := regexp.MustCompile(`(^|[^£\d.,])` + regexp.QuoteMeta(n) + `\b`)
+	if money.MatchString(question) {
+		return money.MatchString(text)
+	}
+	return plain.MatchString(text)
 }
 
 // numberRange is a range of numbers: "7 to 12", "1–6", "from the 1st to the 28th", "between 3 and 5".
