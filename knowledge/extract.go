@@ -30,6 +30,7 @@ const (
 	cueTime                  // when, what time: "before 2 pm", "when the order ships"
 	cuePermission            // can I, is it possible, do you accept: "you can…", "we accept…"
 	cueSteps                 // how do I, how to: "Go to…", "Click…", numbered steps
+	cueOutcome               // what happens if, what if: "we'll charge…", "you'll move to…"
 	numCues
 )
 
@@ -40,6 +41,8 @@ var (
 	askTime          = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
 	askPermission    = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
 	startsPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b`)
+	askOutcome       = regexp.MustCompile(`\bwhat (happens|will happen|would happen|happened)\b|\bwhat if\b`)
+	hasOutcome       = regexp.MustCompile(`\bwill\b|['’]ll\b`)
 	askSteps         = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
 
 	// Run on lower-cased text: case-insensitive matching is several times slower.
@@ -110,6 +113,7 @@ func questionCues(question string) [numCues]bool {
 	c[cuePermission] = askPermission.MatchString(q) && !askSteps.MatchString(q) &&
 		(startsPermission.MatchString(q) || !c[cueDuration] && !c[cueMoney] && !c[cueTime])
 	c[cueSteps] = askSteps.MatchString(q)
+	c[cueOutcome] = askOutcome.MatchString(q)
 	return c
 }
 
@@ -171,6 +175,8 @@ func (u *unit) classify(cues [numCues]bool) {
 			u.has[c] = containsAny(u.words, rulePhrases)
 		case cueSteps:
 			u.has[c] = u.step
+		case cueOutcome:
+			u.has[c] = hasOutcome.MatchString(lower)
 		}
 	}
 	if cues[cuePermission] {
