@@ -39,8 +39,8 @@ type Options struct {
 	// Fetch guards URL imports: which internal hosts are allowed, and the resolver and dialer.
 	Fetch    FetchOptions
 	Prompts  prompts.Source // nil = prompts.Default(); a *prompts.Live follows activations
-	Clock    baton.Clock  // nil = the system clock
-	Log      *slog.Logger // nil = discard
+	Clock    baton.Clock    // nil = the system clock
+	Log      *slog.Logger   // nil = discard
 	Chunking ChunkOptions
 	// MinConfidence is the answer threshold (default DefaultMinConfidence).
 	MinConfidence float64
