@@ -373,13 +373,47 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, 
 // sameAmount reports whether text states the number n as the question does: a sum of money
 // ("£8") only matches a sum, and a count only a count.
 func sameAmount(question, text, n string) bool {
-	money := regexp.MustCompile(`£\s?` + regexp.QuoteMeta(n) + `\b`)
-	plain := regexp.MustCompile(`(^|[^£\d.,])` + regexp.QuoteMeta(n) + `\b`)
-	if money.MatchString(question) {
-		return money.MatchString(text)
+	if qMoney, _ := numberKinds(question, n); qMoney {
+		money, _ := numberKinds(text, n)
+		return money
 	}
-	return plain.MatchString(text)
+	_, plain := numberKinds(text, n)
+	return plain
 }
+
+// numberKinds reports whether s has the whole number n as a sum of money (after a currency
+// sign) and as a plain number.
+func numberKinds(s, n string) (money, plain bool) {
+	for i := 0; ; {
+		j := strings.Index(s[i:], n)
+		if j < 0 {
+			return money, plain
+		}
+		j += i
+		end := j + len(n)
+		i = end
+		before, _ := utf8.DecodeLastRuneInString(s[:j])
+		if before == ' ' && j > 1 {
+			if r, _ := utf8.DecodeLastRuneInString(s[:j-1]); strings.ContainsRune(currencySigns, r) {
+				before = r
+			}
+		}
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if j > 0 && (unicode.IsDigit(before) || before == '.' || before == ',') || end < len(s) && unicode.IsDigit(after) {
+			continue
+		}
+		if j > 0 && strings.ContainsRune(currencySigns, before) || currencyAfter.MatchString(s[end:]) {
+			money = true
+		} else {
+			plain = true
+		}
+	}
+}
+
+const currencySigns = "£€$¥"
+
+// currencyAfter is a currency named after a sum: "50 euros", "20 quid".
+var currencyAfter = regexp.MustCompile(`^\s?(?i:euros?|eur|pounds?|quid|gbp|dollars?|usd|p)\b`)
 
 // numberRange is a range of numbers: "7 to 12", "1–6", "from the 1st to the 28th", "between 3 and 5".
 var numberRange = regexp.MustCompile(`(\d+)(?:st|nd|rd|th)?\s*(?:to|–|-|and)\s*(?:the\s+)?(\d+)(?:st|nd|rd|th)?\b`)
