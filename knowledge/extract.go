@@ -221,6 +221,10 @@ func candidates(hits []Hit) []candidate {
 // kind of fact asked for: the top article's sentences that do are likelier answers.
 const otherArticleNoCue = 0.8
 
+// openingNoCue discounts a sentence of an article's opening (before its first heading) that
+// does not state the kind of fact asked for.
+const openingNoCue = 0.75
+
 // otherArticlePrior discounts sentences of other articles than the top hit's: retrieval ranked
 // that article first, so another must match the question clearly better to be quoted.
 const otherArticlePrior = 0.9
@@ -360,6 +364,11 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, 
 				// Only the heading matches: the unit is on topic but says nothing asked for.
 				s *= 0.6
 			}
+		}
+		if c := cands[u.chunk].hit; c.Position == 0 && len(c.HeadingPath) == 0 && anyCue(cues) && !satisfiesAny(*u, cues) {
+			// An article's opening restates its topic in the question's words; asked for a
+			// kind of fact it does not state, a section that does is the likelier answer.
+			s *= openingNoCue
 		}
 		prior := cands[u.chunk].prior
 		if prior < 1 && anyCue(cues) && !satisfiesAny(*u, cues) {

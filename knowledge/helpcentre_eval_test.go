@@ -154,10 +154,10 @@ func helpCentreEval(t *testing.T, path string, floorRight, floorDeclined float64
 }
 
 // Floors for TestHelpCentreDevEvaluation: the figures measured at the last tuning less about
-// 0.05. dev: answered_right 0.738, out of scope declined 1.0; dev2: answered_right 0.690,
+// 0.05. dev: answered_right 0.762, out of scope declined 1.0; dev2: answered_right 0.690,
 // out of scope declined 0.833 (5/6).
 const (
-	helpCentreFloorDevRight = 0.69
+	helpCentreFloorDevRight = 0.71
 	helpCentreFloorDeclined = 0.83
 
 	helpCentreFloorDev2Right    = 0.64
