@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"slices"
 	"strings"
 
 	txt "github.com/batonhq/baton/text"
@@ -40,7 +41,7 @@ var synonymsOf = func() map[string][]string {
 		}
 		for _, s := range stems {
 			for _, o := range stems {
-				if o != s && !contains(m[s], o) {
+				if o != s && !slices.Contains(m[s], o) {
 					m[s] = append(m[s], o)
 				}
 			}
@@ -63,15 +64,6 @@ var synonymWordsOf = func() map[string][]string {
 	}
 	return m
 }()
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // expandQuery appends the synonyms of the query's content words, so that both retrievers
 // look for an article's words as well as the customer's.
