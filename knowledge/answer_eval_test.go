@@ -169,9 +169,10 @@ func TestAnswerEvaluation(t *testing.T) {
 	}
 }
 
-// Floors for TestAnswerEvaluation: the dev figures measured at the last tuning, less 0.05.
+// Floors for TestAnswerEvaluation: the dev figures measured at the last tuning (answered_right
+// 0.875), less 0.05.
 const (
-	evalFloorDevRight   = 0.79
+	evalFloorDevRight   = 0.82
 	evalCeilDevNoAnswer = 0.15
 )
 

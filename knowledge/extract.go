@@ -30,6 +30,7 @@ const (
 	cueTime                  // when, what time: "before 2 pm", "when the order ships"
 	cuePermission            // can I, is it possible, do you accept: "you can…", "we accept…"
 	cueSteps                 // how do I, how to: "Go to…", "Click…", numbered steps
+	cueOutcome               // what happens if, what if: "we'll charge…", "you'll move to…"
 	numCues
 )
 
@@ -40,6 +41,8 @@ var (
 	askTime          = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)
 	askPermission    = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b|\b(can|could|may) (i|we|you)\b|\bis it possible\b|\bam i allowed\b|\bdo (i|you) (need|have to|accept|ship|deliver|offer|take|allow)\b`)
 	startsPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b`)
+	askOutcome       = regexp.MustCompile(`\bwhat (happens|will happen|would happen|happened)\b|\bwhat if\b`)
+	hasOutcome       = regexp.MustCompile(`\bwill\b|['’]ll\b`)
 	askSteps         = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
 
 	// Run on lower-cased text: case-insensitive matching is several times slower.
@@ -110,6 +113,7 @@ func questionCues(question string) [numCues]bool {
 	c[cuePermission] = askPermission.MatchString(q) && !askSteps.MatchString(q) &&
 		(startsPermission.MatchString(q) || !c[cueDuration] && !c[cueMoney] && !c[cueTime])
 	c[cueSteps] = askSteps.MatchString(q)
+	c[cueOutcome] = askOutcome.MatchString(q)
 	return c
 }
 
@@ -171,6 +175,8 @@ func (u *unit) classify(cues [numCues]bool) {
 			u.has[c] = containsAny(u.words, rulePhrases)
 		case cueSteps:
 			u.has[c] = u.step
+		case cueOutcome:
+			u.has[c] = hasOutcome.MatchString(lower)
 		}
 	}
 	if cues[cuePermission] {
@@ -215,6 +221,10 @@ func candidates(hits []Hit) []candidate {
 // kind of fact asked for: the top article's sentences that do are likelier answers.
 const otherArticleNoCue = 0.8
 
+// openingNoCue discounts a sentence of an article's opening (before its first heading) that
+// does not state the kind of fact asked for.
+const openingNoCue = 0.75
+
 // otherArticlePrior discounts sentences of other articles than the top hit's: retrieval ranked
 // that article first, so another must match the question clearly better to be quoted.
 const otherArticlePrior = 0.9
@@ -256,7 +266,7 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	if len(units) == 0 {
 		return clip(plainText(hits[0].Text), extractChars), hits[0]
 	}
-	weights := scoreUnits(units, cands, q, cues)
+	weights := scoreUnits(units, cands, q, cues, question)
 
 	best := -1
 	for i, u := range units {
@@ -290,7 +300,7 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 // scoreUnits scores each unit against the question and returns the terms' weights: rarer
 // terms among the candidates weigh more (idf), the unit's heading and title count at a
 // discount, a unit with the kind of fact asked for gains, and earlier units win ties.
-func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) []float64 {
+func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, question string) []float64 {
 	heads := make([][]float64, len(cands))
 	negHeads := make([]bool, len(cands))
 	for i, c := range cands {
@@ -308,6 +318,9 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 		units[i].match = make([]float64, len(q))
 		for j, t := range q {
 			m := v.match(t)
+			if m > 0 && isDigits(t.word) && !sameAmount(question, units[i].text, t.word) {
+				m = 0 // "8 months with you" is not "£8 per month"
+			}
 			if m == 0 && inRange(units[i].text, t.word) {
 				m = 1 // "10 months into my contract": the row "7 to 12 months"
 			}
@@ -352,6 +365,11 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 				s *= 0.6
 			}
 		}
+		if c := cands[u.chunk].hit; c.Position == 0 && len(c.HeadingPath) == 0 && anyCue(cues) && !satisfiesAny(*u, cues) {
+			// An article's opening restates its topic in the question's words; asked for a
+			// kind of fact it does not state, a section that does is the likelier answer.
+			s *= openingNoCue
+		}
 		prior := cands[u.chunk].prior
 		if prior < 1 && anyCue(cues) && !satisfiesAny(*u, cues) {
 			prior *= otherArticleNoCue
@@ -360,6 +378,51 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool) 
 	}
 	return weights
 }
+
+// sameAmount reports whether text states the number n as the question does: a sum of money
+// ("£8") only matches a sum, and a count only a count.
+func sameAmount(question, text, n string) bool {
+	if qMoney, _ := numberKinds(question, n); qMoney {
+		money, _ := numberKinds(text, n)
+		return money
+	}
+	_, plain := numberKinds(text, n)
+	return plain
+}
+
+// numberKinds reports whether s has the whole number n as a sum of money (after a currency
+// sign) and as a plain number.
+func numberKinds(s, n string) (money, plain bool) {
+	for i := 0; ; {
+		j := strings.Index(s[i:], n)
+		if j < 0 {
+			return money, plain
+		}
+		j += i
+		end := j + len(n)
+		i = end
+		before, _ := utf8.DecodeLastRuneInString(s[:j])
+		if before == ' ' && j > 1 {
+			if r, _ := utf8.DecodeLastRuneInString(s[:j-1]); strings.ContainsRune(currencySigns, r) {
+				before = r
+			}
+		}
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if j > 0 && (unicode.IsDigit(before) || before == '.' || before == ',') || end < len(s) && unicode.IsDigit(after) {
+			continue
+		}
+		if j > 0 && strings.ContainsRune(currencySigns, before) || currencyAfter.MatchString(s[end:]) {
+			money = true
+		} else {
+			plain = true
+		}
+	}
+}
+
+const currencySigns = "£€$¥"
+
+// currencyAfter is a currency named after a sum: "50 euros", "20 quid".
+var currencyAfter = regexp.MustCompile(`^\s?(?i:euros?|eur|pounds?|quid|gbp|dollars?|usd|p)\b`)
 
 // numberRange is a range of numbers: "7 to 12", "1–6", "from the 1st to the 28th", "between 3 and 5".
 var numberRange = regexp.MustCompile(`(\d+)(?:st|nd|rd|th)?\s*(?:to|–|-|and)\s*(?:the\s+)?(\d+)(?:st|nd|rd|th)?\b`)

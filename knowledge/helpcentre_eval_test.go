@@ -18,6 +18,9 @@ import (
 const (
 	helpCentreArticles = "../internal/eval/testdata/helpcentre/articles"
 	helpCentreDev      = "../internal/eval/testdata/helpcentre/questions_dev.jsonl"
+	// helpCentreDev2 was written later, from the articles alone, to check that rules tuned on
+	// the first dev half generalise (they had not: the held-out half scored like this one).
+	helpCentreDev2 = "../internal/eval/testdata/helpcentre/questions_dev2.jsonl"
 )
 
 type helpCentreQuestion struct {
@@ -27,12 +30,30 @@ type helpCentreQuestion struct {
 	MustContain []string `json:"must_contain"`
 }
 
-// TestHelpCentreDevEvaluation answers the second help centre's dev questions through
+// TestHelpCentreDevEvaluation answers the second help centre's dev questions (both dev files) through
 // Service.Answer at the default threshold and keeps its figures from regressing: a guard that
 // the engine's rules are not tuned to the demo help centre alone. BATON_EVAL_VERBOSE=1 lists
 // every question.
 func TestHelpCentreDevEvaluation(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		name          string
+		path          string
+		floorRight    float64
+		floorDeclined float64
+	}{
+		{name: "dev", path: helpCentreDev, floorRight: helpCentreFloorDevRight, floorDeclined: helpCentreFloorDeclined},
+		{name: "dev2", path: helpCentreDev2, floorRight: helpCentreFloorDev2Right, floorDeclined: helpCentreFloorDev2Declined},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			helpCentreEval(t, tt.path, tt.floorRight, tt.floorDeclined)
+		})
+	}
+}
+
+func helpCentreEval(t *testing.T, path string, floorRight, floorDeclined float64) {
 	b := setup(t, func(o *knowledge.Options) { o.Embedder = newCountingEmbedder(t, 384) })
 	io := knowledge.ImportOptions{Status: knowledge.StatusPublished, Language: "en"}
 	items, err := b.svc.ReadSource(t.Context(), helpCentreArticles, io)
@@ -45,7 +66,7 @@ func TestHelpCentreDevEvaluation(t *testing.T) {
 	if _, err := b.svc.EmbedPending(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(helpCentreDev)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,24 +139,29 @@ func TestHelpCentreDevEvaluation(t *testing.T) {
 				}
 				top = append(top, s)
 			}
-			t.Logf("%s ok=%v conf=%.3f gold=%s cited=%s\n  Q: %s\n  hits: %v\n  A: %s", q.QID, ok, ans.Confidence, gold, cited, q.Text, top, reply)
+			sig, _ := ans.Trace["retrieval"].(map[string]any)["confidence"]
+			t.Logf("%s ok=%v conf=%.3f %v gold=%s cited=%s\n  Q: %s\n  hits: %v\n  A: %s", q.QID, ok, ans.Confidence, sig, gold, cited, q.Text, top, reply)
 		}
 	}
-	t.Logf("helpcentre dev: answered_right %.3f (%d/%d), no_answer %.3f, out_of_scope_declined %.3f (%d/%d)",
-		float64(right)/float64(in), right, in, float64(noAnswer)/float64(in), float64(declined)/float64(out), declined, out)
-	if r := float64(right) / float64(in); r < helpCentreFloorDevRight {
-		t.Errorf("helpcentre dev answered_right %.3f, floor %.2f", r, helpCentreFloorDevRight)
+	t.Logf("helpcentre %s: answered_right %.3f (%d/%d), no_answer %.3f, out_of_scope_declined %.3f (%d/%d)",
+		path[strings.LastIndex(path, "/")+1:], float64(right)/float64(in), right, in, float64(noAnswer)/float64(in), float64(declined)/float64(out), declined, out)
+	if r := float64(right) / float64(in); r < floorRight {
+		t.Errorf("helpcentre answered_right %.3f, floor %.2f", r, floorRight)
 	}
-	if r := float64(declined) / float64(out); r < helpCentreFloorDeclined {
-		t.Errorf("helpcentre dev out-of-scope declined %.3f, floor %.2f", r, helpCentreFloorDeclined)
+	if r := float64(declined) / float64(out); r < floorDeclined {
+		t.Errorf("helpcentre out-of-scope declined %.3f, floor %.2f", r, floorDeclined)
 	}
 }
 
-// Floors for TestHelpCentreDevEvaluation: the dev figures measured at the last tuning
-// (answered_right 0.738, out of scope declined 1.0), less about 0.05.
+// Floors for TestHelpCentreDevEvaluation: the figures measured at the last tuning less about
+// 0.05. dev: answered_right 0.762, out of scope declined 1.0; dev2: answered_right 0.690,
+// out of scope declined 0.833 (5/6).
 const (
-	helpCentreFloorDevRight = 0.69
+	helpCentreFloorDevRight = 0.71
 	helpCentreFloorDeclined = 0.83
+
+	helpCentreFloorDev2Right    = 0.64
+	helpCentreFloorDev2Declined = 0.78
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -86,6 +86,9 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 		return res, nil
 	}
 
+	// Both retrievers also look for the synonyms of the question's words; res.Query stays
+	// what was asked.
+	expanded := expandQuery(query)
 	var vec, fts []Candidate
 	var vecErr, ftsErr error
 	var vms, fms float64 // the goroutines must not write the trace map concurrently
@@ -96,7 +99,7 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 			defer wg.Done()
 			var model string
 			t := time.Now()
-			vec, model, vecErr = s.searchVector(ctx, query, o)
+			vec, model, vecErr = s.searchVector(ctx, expanded, o)
 			res.Model = model
 			vms = ms(time.Since(t))
 		}()
@@ -106,7 +109,7 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 		go func() {
 			defer wg.Done()
 			t := time.Now()
-			fts, ftsErr = s.store.SearchText(ctx, query, o.Language, o.Filter, o.Candidates)
+			fts, ftsErr = s.store.SearchText(ctx, expanded, o.Language, o.Filter, o.Candidates)
 			fms = ms(time.Since(t))
 		}()
 	}
@@ -133,7 +136,9 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 	}
 	res.Trace["fill_ms"] = ms(time.Since(t))
 	res.Hits = hits
-	res.Confidence = confidence(query, hits, res.Model != "")
+	var signals map[string]float64
+	res.Confidence, signals = confidence(res.Query, hits, res.Model != "")
+	res.Trace["confidence"] = signals
 	res.Trace["vector_candidates"], res.Trace["fts_candidates"] = len(vec), len(fts)
 	res.Trace["total_ms"] = ms(time.Since(start))
 	return res, nil
@@ -268,14 +273,14 @@ func (s *Service) fill(ctx context.Context, hits []Hit, radius int) error {
 //
 // The weights and the thresholds DefaultMinConfidence and ClarifyConfidence were set on the
 // dev half of testdata/answer_questions.jsonl (see TestAnswerThresholdSweep).
-func confidence(query string, hits []Hit, vectors bool) float64 {
+func confidence(query string, hits []Hit, vectors bool) (float64, map[string]float64) {
 	if len(hits) == 0 {
-		return 0
+		return 0, nil
 	}
 	h := hits[0]
 	q := questionTerms(query)
 	if len(q) == 0 {
-		return 0
+		return 0, nil
 	}
 	// The answer may be quoted from any of the first hits (see ExtractFrom): the best covered
 	// one counts, a lower-ranked one at a discount.
@@ -327,7 +332,8 @@ func confidence(query string, hits []Hit, vectors bool) float64 {
 		// One shared word that is not the article's topic is a coincidence, not an answer.
 		c *= incidentalMatch
 	}
-	return round3(clamp01(c))
+	signals := map[string]float64{"coverage": round3(coverage), "matched": matched, "topic": topic, "similarity": round3(sim), "agreement": agree}
+	return round3(clamp01(c)), signals
 }
 
 // coverageHits is how many hits confidence's coverage looks at, lowerHitCoverage what a hit

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -126,6 +127,9 @@ var fillerWords = txt.SetOf(
 	"wanna", "gonna", "appreciate", "appreciated", "anyway", "btw", "hopefully",
 	// "where can I find…", "what should I do": the frame of a question, not its topic.
 	"find", "wat", "wot", "u", "ur", "do", "does",
+	// Particles and fillers any text uses in passing ("switch over", "looking for"): shared
+	// with an article, they made an unrelated question look covered.
+	"over", "looking", "look", "got", "right", "surely", "also", "too", "currently",
 )
 
 // situationTime is when something happens to the customer ("next month", "since Monday"): the
@@ -139,7 +143,10 @@ var situationTime = regexp.MustCompile(`(?i)\b(next|last|this|past|coming) (week
 var reference = regexp.MustCompile(`\b[A-Za-z]{1,5}[-#]?\d{4,}\b`)
 
 // qterm is a content word of a question: the word as typed and its stem.
-type qterm struct{ word, stem string }
+type qterm struct {
+	word, stem string
+	also       []string // stems of synonyms the question also used
+}
 
 // questionTerms returns the distinct content words of a question: no stopwords, no filler.
 func questionTerms(text string) []qterm {
@@ -155,8 +162,14 @@ func questionTerms(text string) []qterm {
 		if seen[s] {
 			continue
 		}
+		// "relocating … moving": one concept, counted once, matched by either word.
+		if i := slices.IndexFunc(out, func(t qterm) bool { return slices.Contains(synonymsOf[t.stem], s) }); i >= 0 {
+			out[i].also = append(out[i].also, s)
+			seen[s] = true
+			continue
+		}
 		seen[s] = true
-		out = append(out, qterm{w, s})
+		out = append(out, qterm{word: w, stem: s})
 	}
 	return out
 }
@@ -196,11 +209,16 @@ func newVocab(text string) vocab {
 
 var hyphenated = regexp.MustCompile(`\pL+-\pL+`)
 
-// match says how well t occurs in v: 1 exactly (same stem), typoWeight one edit away (a word
-// of at least typoMinLen letters), else 0.
+// match says how well t occurs in v: 1 exactly (same stem), synonymWeight as a synonym,
+// typoWeight one edit away (a word of at least typoMinLen letters), else 0.
 func (v vocab) match(t qterm) float64 {
-	if v.stems[t.stem] {
+	if v.stems[t.stem] || slices.ContainsFunc(t.also, func(s string) bool { return v.stems[s] }) {
 		return 1
+	}
+	for _, o := range synonymsOf[t.stem] {
+		if v.stems[o] {
+			return synonymWeight
+		}
 	}
 	if len(t.word) < typoMinLen || isDigits(t.word) {
 		return 0
