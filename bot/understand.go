@@ -36,6 +36,7 @@ var (
 		regexp.MustCompile(`(?i)\b(hasn't|hasnt|has not|didn't|didnt|never|still not|not yet)\s+(arrived|come|came|shipped|been delivered|received|delivered)`),
 	}
 	whyAsked = regexp.MustCompile(`(?i)\bwhy\s+(do|would|should|d)\s*(you|u|ya)\s+(need|want|ask)|\bwhat\s+do\s+you\s+need\s+(it|that|this|my\s+\w+)\s+for\b`)
+	backReference = regexp.MustCompile(`(?i)\b(that|it|this|those|them|they|there)\b`)
 	// Words that say nothing beyond the details a message carries ("my email is …").
 	detailFiller = set("my", "it", "its", "it's", "is", "the", "number", "no", "nr", "order", "email", "e-mail", "mail",
 		"address", "phone", "mobile", "name", "here", "you", "go", "sure", "ok", "okay", "yes", "thanks", "thank",
@@ -163,6 +164,17 @@ func questions(text string) []string {
 	for _, p := range parts {
 		if len(strings.Fields(p)) >= 3 {
 			real = append(real, p)
+		}
+	}
+	if len(real) < 2 {
+		return []string{text}
+	}
+	// "… before my contract ends? do you charge for that?": a short follow-up that points back
+	// is asked together with the question it points to.
+	for i := len(real) - 1; i > 0; i-- {
+		if len(strings.Fields(real[i])) <= 8 && backReference.MatchString(real[i]) {
+			real[i-1] += " " + real[i]
+			real = append(real[:i], real[i+1:]...)
 		}
 	}
 	if len(real) < 2 {

@@ -52,6 +52,7 @@ func TestQuestionsSplitsSeveralQuestions(t *testing.T) {
 		{"I'm moving next month. How much notice do you need?", []string{"I'm moving next month. How much notice do you need?"}},
 		{"hello?? where is it?", []string{"hello?? where is it?"}},
 		{"no question mark here", []string{"no question mark here"}},
+		{"can i switch to a faster package before my contract ends? do you charge for that?", []string{"can i switch to a faster package before my contract ends? do you charge for that?"}},
 		{"WHERE IS MY PARCEL?? 2 WEEKS!!!", []string{"WHERE IS MY PARCEL?? 2 WEEKS!!!"}},
 	}
 	for _, tt := range tests {
