@@ -88,7 +88,7 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 
 	// Both retrievers also look for the synonyms of the question's words; res.Query stays
 	// what was asked.
-	expanded := expandQuery(query)
+	expanded := expandQuery(stripFrame(query))
 	var vec, fts []Candidate
 	var vecErr, ftsErr error
 	var vms, fms float64 // the goroutines must not write the trace map concurrently
@@ -329,8 +329,12 @@ func confidence(query string, hits []Hit, vectors bool) (float64, map[string]flo
 		// Two question words (or a word and a misspelt one), one of them the topic.
 		c += confTopic * topic
 	case topic == 0:
-		// One shared word that is not the article's topic is a coincidence, not an answer.
+		// One shared word that is not the article's topic is a coincidence, not an answer;
+		// found by one retriever alone, even more so.
 		c *= incidentalMatch
+		if agree == 0 {
+			c *= incidentalMatch
+		}
 	}
 	signals := map[string]float64{"coverage": round3(coverage), "matched": matched, "topic": topic, "similarity": round3(sim), "agreement": agree}
 	return round3(clamp01(c)), signals

@@ -138,6 +138,19 @@ var fillerWords = txt.SetOf(
 var situationTime = regexp.MustCompile(`(?i)\b(next|last|this|past|coming) (week|weekend|month|year|night|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|` +
 	`\bsince (yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|last \w+)\b`)
 
+// questionFrame is the scaffolding of a question about a duration ("how long does … take"):
+// it says what kind of fact is asked for (extraction's cues read it from the question), not
+// what the fact is about, and matched "How long delivery takes abroad" for any "how long".
+var questionFrame = regexp.MustCompile(`(?i)\bhow\s+long\b|\b(take|takes|taking|took)\b`)
+
+// stripFrame removes questionFrame from a question for retrieval and coverage.
+func stripFrame(q string) string {
+	if !regexp.MustCompile(`(?i)\bhow\s+long\b`).MatchString(q) {
+		return q
+	}
+	return questionFrame.ReplaceAllString(q, " ")
+}
+
 // reference is an account, order or ticket reference quoted in passing ("CB-448812",
 // "FR-20931"): it identifies the customer's case, and no article is about it.
 var reference = regexp.MustCompile(`\b[A-Za-z]{1,5}[-#]?\d{4,}\b`)
@@ -152,7 +165,7 @@ type qterm struct {
 func questionTerms(text string) []qterm {
 	var out []qterm
 	seen := map[string]bool{}
-	text = situationTime.ReplaceAllString(text, " ")
+	text = situationTime.ReplaceAllString(stripFrame(text), " ")
 	text = reference.ReplaceAllString(text, " ")
 	for _, w := range txt.Words(text) {
 		if txt.IsStopword(w) || moreStopwords[w] || fillerWords[w] || len(w) < 2 && !isDigits(w) {
