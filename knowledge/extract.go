@@ -297,9 +297,6 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	return render(art, pick), used
 }
 
-// titleTermWeight is what a question word that is in the article's title counts in a sentence.
-const titleTermWeight = 0.5
-
 // scoreUnits scores each unit against the question and returns the terms' weights: rarer
 // terms among the candidates weigh more (idf), the unit's heading and title count at a
 // discount, a unit with the kind of fact asked for gains, and earlier units win ties.
@@ -312,16 +309,6 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, 
 		heads[i] = make([]float64, len(q))
 		for j, t := range q {
 			heads[i][j] = max(headingWeight*hv.match(t), 0.25*tv.match(t))
-		}
-	}
-	// A question word in the article's title chose the article; within it, the other words
-	// tell its sentences apart ("which payment methods do you accept" in "Payment methods").
-	inTitle := make([][]bool, len(cands))
-	for i, c := range cands {
-		tv := newVocab(c.hit.Title)
-		inTitle[i] = make([]bool, len(q))
-		for j, t := range q {
-			inTitle[i][j] = tv.match(t) > 0
 		}
 	}
 	df := make([]int, len(q))
@@ -338,9 +325,6 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, 
 				m = 1 // "10 months into my contract": the row "7 to 12 months"
 			}
 			if m > 0 {
-				if inTitle[units[i].chunk][j] && len(q) > 1 {
-					m *= titleTermWeight
-				}
 				units[i].match[j] = m
 				df[j]++
 			}
