@@ -3,61 +3,69 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/batonhq/baton"
 )
 
 // CommitTurn writes a turn's outcome, only if l still fences the conversation: the
 // conversation's new state, the trace, what was understood of each answered message, the
-// replies with their delivery outbox rows, a handoff. l.Owner is empty for a turn that claimed
-// no lease; it then commits only if the token is unchanged and no lease is live, and bumps the
-// token so a concurrent turn that read the same state cannot commit too. It releases the lease.
+// replies with their delivery outbox rows, a handoff, requested tasks. l.Owner is empty for a
+// turn that claimed no lease; it then commits only if the token is unchanged and no lease is
+// live, and bumps the token so a concurrent turn that read the same state cannot commit too.
+// It releases the lease.
 //
-// The parts are queued as one pipeline: one round trip and, since a batch outside an explicit
-// transaction runs as one implicit transaction, one commit (commits are the scarce resource).
-// The first part aborts the transaction when the fence fails, so no later part writes.
+// Each part is written by its own method, but they form ONE statement (a chain of CTEs hanging
+// off the fenced update f): one round trip, one implicit transaction, and nothing written when
+// the fence fails. Commits and statements are the scarce resources under load.
 func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutcome) (baton.TurnCommit, error) {
-	tc := turnCommit{db: db, now: db.Clock.Now(), l: l, out: out, batch: &pgx.Batch{}}
-	for _, part := range []func() error{tc.conversation, tc.trace, tc.processed, tc.replies, tc.handoff, tc.tasks, tc.pending} {
+	tc := &turnCommit{now: db.Clock.Now(), l: l, out: out}
+	for _, part := range []func() error{tc.conversation, tc.trace, tc.processed, tc.replies, tc.handoff, tc.tasks} {
 		if err := part(); err != nil {
-			return tc.res, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
+			return baton.TurnCommit{}, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
 		}
 	}
-	err := db.Pool.SendBatch(ctx, tc.batch).Close()
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == fenceLostCode {
-		return baton.TurnCommit{}, baton.ErrLeaseLost
+	replies := "'{}'::bigint[]"
+	if tc.hasReplies {
+		replies = "array(SELECT id FROM r ORDER BY sort_at)"
 	}
-	if err != nil {
+	sql := "WITH " + strings.Join(tc.ctes, ",\n") + "\nSELECT EXISTS (SELECT FROM f), " + replies + `,
+		coalesce((SELECT max(id) FROM messages WHERE conversation_id = ` + tc.arg(l.ConversationID) + ` AND author = 'customer'
+			AND processed_at IS NULL AND id <> ALL(` + tc.arg(nonNilIDs(out.Processed)) + `)), 0)`
+	var fenced bool
+	var res baton.TurnCommit
+	if err := db.Pool.QueryRow(ctx, sql, tc.args...).Scan(&fenced, &res.Replies, &res.Pending); err != nil {
 		return baton.TurnCommit{}, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
 	}
-	return tc.res, nil
+	if !fenced {
+		return baton.TurnCommit{}, baton.ErrLeaseLost
+	}
+	return res, nil
 }
 
-// fenceLostCode is the SQLSTATE baton_fence_lost() raises (see the conversation_state migration).
-const fenceLostCode = "BT001"
-
-// turnCommit builds the statements of one turn commit; each method adds one part.
+// turnCommit builds the one statement of a turn commit; each method adds one part (a CTE).
 type turnCommit struct {
-	db    *DB
-	now   time.Time
-	l     baton.Lease
-	out   baton.TurnOutcome
-	batch *pgx.Batch
-	res   baton.TurnCommit
+	now        time.Time
+	l          baton.Lease
+	out        baton.TurnOutcome
+	ctes       []string
+	args       []any
+	hasReplies bool
 }
 
-// turnIDSQL is the id of the trace row the turn inserted earlier in the same pipeline.
-const turnIDSQL = `currval(pg_get_serial_sequence('turn_traces', 'id'))`
+// arg adds a parameter and returns its placeholder.
+func (tc *turnCommit) arg(v any) string {
+	tc.args = append(tc.args, v)
+	return "$" + strconv.Itoa(len(tc.args))
+}
 
-// conversation is the fence: it updates the conversation only if the turn still owns it, and
-// otherwise raises, which aborts the whole commit.
+func (tc *turnCommit) cte(name, body string) { tc.ctes = append(tc.ctes, name+" AS (\n"+body+")") }
+
+// conversation is the fence: it updates the conversation only if the turn still owns it;
+// every other part hangs off its row, so a failed fence writes nothing.
 func (tc *turnCommit) conversation() error {
 	out := tc.out
 	details := out.Details
@@ -80,17 +88,16 @@ func (tc *turnCommit) conversation() error {
 			lastReply = &tc.now
 		}
 	}
-	tc.batch.Queue(`WITH f AS (
-		UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL,
-			lease_token = lease_token + CASE WHEN $2 = '' THEN 1 ELSE 0 END,
-			details = details || $4::jsonb, status = coalesce(nullif($5, ''), status),
-			sentiment_trend = coalesce($6, sentiment_trend), last_reply_at = coalesce($7, last_reply_at), updated_at = $8,
-			state = coalesce($9::jsonb, state), summary = coalesce($10, summary)
-		WHERE id = $1 AND lease_token = $3 AND CASE WHEN $2 = '' THEN lease_expires_at IS NULL OR lease_expires_at <= $8
-			ELSE lease_owner = $2 END
-		RETURNING id)
-	SELECT CASE WHEN EXISTS (SELECT FROM f) THEN true ELSE baton_fence_lost() END`,
-		tc.l.ConversationID, tc.l.Owner, tc.l.Token, dj, string(out.Status), out.Sentiment, lastReply, tc.now, state, out.Summary)
+	id, owner, now := tc.arg(tc.l.ConversationID), tc.arg(tc.l.Owner), tc.arg(tc.now)
+	tc.cte("f", `UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL,
+			lease_token = lease_token + CASE WHEN `+owner+` = '' THEN 1 ELSE 0 END,
+			details = details || `+tc.arg(dj)+`::jsonb, status = coalesce(nullif(`+tc.arg(string(out.Status))+`, ''), status),
+			sentiment_trend = coalesce(`+tc.arg(out.Sentiment)+`, sentiment_trend),
+			last_reply_at = coalesce(`+tc.arg(lastReply)+`::timestamptz, last_reply_at), updated_at = `+now+`,
+			state = coalesce(`+tc.arg(state)+`::jsonb, state), summary = coalesce(`+tc.arg(out.Summary)+`, summary)
+		WHERE id = `+id+` AND lease_token = `+tc.arg(tc.l.Token)+` AND CASE WHEN `+owner+` = ''
+			THEN lease_expires_at IS NULL OR lease_expires_at <= `+now+` ELSE lease_owner = `+owner+` END
+		RETURNING id, channel, episode, lease_token`)
 	return nil
 }
 
@@ -99,9 +106,9 @@ func (tc *turnCommit) trace() error {
 	if err != nil {
 		return fmt.Errorf("encode trace: %w", err)
 	}
-	tc.batch.Queue(`INSERT INTO turn_traces (conversation_id, message_ids, lease_token, started_at, finished_at, data)
-		SELECT id, $2, lease_token, $3, $4, $5 FROM conversations WHERE id = $1`,
-		tc.l.ConversationID, nonNilIDs(tc.out.Processed), tc.out.StartedAt, tc.now, trace)
+	tc.cte("t", `INSERT INTO turn_traces (conversation_id, message_ids, lease_token, started_at, finished_at, data)
+		SELECT id, `+tc.arg(nonNilIDs(tc.out.Processed))+`, lease_token, `+tc.arg(tc.out.StartedAt)+`, `+tc.arg(tc.now)+`, `+tc.arg(trace)+` FROM f
+		RETURNING id`)
 	return nil
 }
 
@@ -120,11 +127,12 @@ func (tc *turnCommit) processed() error {
 			metas[i] = string(b)
 		}
 	}
-	tc.batch.Queue(`UPDATE messages m SET processed_at = $1, turn_id = `+turnIDSQL+`, meta = m.meta || v.meta::jsonb
-		FROM unnest($2::bigint[], $3::text[]) AS v(id, meta)
-		WHERE m.id = v.id AND m.processed_at IS NULL`, tc.now, ids, metas)
-	tc.batch.Queue(`UPDATE outbox SET dispatched_at = $1
-		WHERE dispatched_at IS NULL AND kind = 'turn' AND task_id = ANY($2)`, tc.now, turnTaskIDs(ids))
+	now := tc.arg(tc.now)
+	tc.cte("p", `UPDATE messages m SET processed_at = `+now+`, turn_id = t.id, meta = m.meta || v.meta::jsonb
+		FROM t, unnest(`+tc.arg(ids)+`::bigint[], `+tc.arg(metas)+`::text[]) AS v(id, meta)
+		WHERE m.id = v.id AND m.processed_at IS NULL`)
+	tc.cte("o", `UPDATE outbox SET dispatched_at = `+now+` FROM f
+		WHERE outbox.dispatched_at IS NULL AND outbox.kind = 'turn' AND outbox.task_id = ANY(`+tc.arg(turnTaskIDs(ids))+`)`)
 	return nil
 }
 
@@ -132,6 +140,9 @@ func (tc *turnCommit) processed() error {
 // worker that ran the turn delivers at once, the task covers it if it can't.
 func (tc *turnCommit) replies() error {
 	n := len(tc.out.Replies)
+	if n == 0 {
+		return nil
+	}
 	authors, vis, bodies, states := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
 	ats, cits, metas := make([]time.Time, n), make([]string, n), make([]string, n)
 	for i, r := range tc.out.Replies {
@@ -157,25 +168,18 @@ func (tc *turnCommit) replies() error {
 		}
 		cits[i], metas[i] = string(c), string(m)
 	}
-	if n == 0 {
-		return nil
-	}
-	tc.batch.Queue(`WITH r AS (
-		INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at,
+	tc.hasReplies = true
+	tc.cte("r", `INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at,
 			delivery_state, citations, meta, turn_id)
-		SELECT c.id, c.episode, c.channel, v.author, v.visibility, v.body, v.at, v.at, v.state, v.citations::jsonb, v.meta::jsonb, `+turnIDSQL+`
-		FROM conversations c, unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[])
+		SELECT f.id, f.episode, f.channel, v.author, v.visibility, v.body, v.at, v.at, v.state, v.citations::jsonb, v.meta::jsonb, t.id
+		FROM f, t, unnest(`+tc.arg(authors)+`::text[], `+tc.arg(vis)+`::text[], `+tc.arg(bodies)+`::text[], `+tc.arg(ats)+`::timestamptz[],
+			`+tc.arg(states)+`::text[], `+tc.arg(cits)+`::text[], `+tc.arg(metas)+`::text[])
 			AS v(author, visibility, body, at, state, citations, meta)
-		WHERE c.id = $1
-		RETURNING id, sort_at, visibility),
-	d AS (
-		INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
-		SELECT $9, jsonb_build_object('conversation_id', $1::bigint, 'message_id', id), $10 || id, $11, $12
-		FROM r WHERE visibility = 'public')
-	SELECT array(SELECT id FROM r ORDER BY sort_at)`,
-		tc.l.ConversationID, authors, vis, bodies, ats, states, cits, metas,
-		baton.TaskDeliver, taskIDPrefix(baton.TaskDeliver), tc.now.Add(DeliverFallback), tc.now).
-		QueryRow(func(r pgx.Row) error { return r.Scan(&tc.res.Replies) })
+		RETURNING id, conversation_id, sort_at, visibility`)
+	tc.cte("d", `INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
+		SELECT `+tc.arg(baton.TaskDeliver)+`, jsonb_build_object('conversation_id', conversation_id, 'message_id', id),
+			`+tc.arg(taskIDPrefix(baton.TaskDeliver))+` || id, `+tc.arg(tc.now.Add(DeliverFallback))+`, `+tc.arg(tc.now)+`
+		FROM r WHERE visibility = 'public'`)
 	return nil
 }
 
@@ -184,41 +188,36 @@ func (tc *turnCommit) handoff() error {
 	if tc.out.Handoff == nil {
 		return nil
 	}
-	tc.batch.Queue(`INSERT INTO handoffs (conversation_id, episode, reason, created_at)
-		SELECT id, episode, $2, $3 FROM conversations WHERE id = $1`,
-		tc.l.ConversationID, string(tc.out.Handoff.Reason), tc.now)
+	tc.cte("h", `INSERT INTO handoffs (conversation_id, episode, reason, created_at)
+		SELECT id, episode, `+tc.arg(string(tc.out.Handoff.Reason))+`, `+tc.arg(tc.now)+` FROM f`)
 	return nil
 }
 
 // tasks writes the turn's requested background tasks to the outbox; the relay enqueues them.
 func (tc *turnCommit) tasks() error {
-	for _, t := range tc.out.Tasks {
+	n := len(tc.out.Tasks)
+	if n == 0 {
+		return nil
+	}
+	kinds, ids, payloads, ats := make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
+	for i, t := range tc.out.Tasks {
 		if t.Kind == "" || t.TaskID == "" {
 			return fmt.Errorf("task %q needs a kind and a task id", t.TaskID)
 		}
-		at := t.RunAt
-		if at.IsZero() {
-			at = tc.now
+		kinds[i], ids[i], payloads[i], ats[i] = t.Kind, t.TaskID, string(t.Payload), t.RunAt
+		if len(t.Payload) == 0 {
+			payloads[i] = "{}"
 		}
-		payload := t.Payload
-		if len(payload) == 0 {
-			payload = json.RawMessage("{}")
+		if t.RunAt.IsZero() {
+			ats[i] = tc.now
 		}
-		tc.batch.Queue(`INSERT INTO outbox (kind, payload, task_id, run_at, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			t.Kind, []byte(payload), t.TaskID, at, tc.now)
 	}
-	if len(tc.out.Tasks) > 0 {
-		tc.batch.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
-	}
-	return nil
-}
-
-// pending finds the newest customer message still unanswered: it arrived during the turn.
-func (tc *turnCommit) pending() error {
-	tc.batch.Queue(`SELECT coalesce(max(id), 0) FROM messages WHERE conversation_id = $1 AND author = 'customer'
-		AND processed_at IS NULL AND id <> ALL($2)`, tc.l.ConversationID, nonNilIDs(tc.out.Processed)).
-		QueryRow(func(r pgx.Row) error { return r.Scan(&tc.res.Pending) })
-	return nil
+	tc.cte("k", `INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
+		SELECT v.kind, v.payload::jsonb, v.task_id, v.at, `+tc.arg(tc.now)+`
+		FROM f, unnest(`+tc.arg(kinds)+`::text[], `+tc.arg(payloads)+`::text[], `+tc.arg(ids)+`::text[], `+tc.arg(ats)+`::timestamptz[])
+			AS v(kind, payload, task_id, at)
+		RETURNING 1`)
+	return nil // the relay's sweep picks them up within a second
 }
 
 func nonNilIDs(ids []int64) []int64 {

@@ -11,10 +11,3 @@ CREATE TABLE handoffs (
     created_at      timestamptz NOT NULL
 );
 CREATE INDEX handoffs_conversation ON handoffs (conversation_id, id);
-
--- The turn commit is a pipeline of statements in one implicit transaction; its first statement
--- calls this when the fence fails, which aborts the transaction so no later part writes.
-CREATE FUNCTION baton_fence_lost() RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'turn fence lost' USING ERRCODE = 'BT001';
-END $$;
