@@ -143,9 +143,11 @@ var situationTime = regexp.MustCompile(`(?i)\b(next|last|this|past|coming) (week
 // what the fact is about, and matched "How long delivery takes abroad" for any "how long".
 var questionFrame = regexp.MustCompile(`(?i)\bhow\s+long\b|\b(take|takes|taking|took)\b`)
 
+var howLong = regexp.MustCompile(`(?i)\bhow\s+long\b`)
+
 // stripFrame removes questionFrame from a question for retrieval and coverage.
 func stripFrame(q string) string {
-	if !regexp.MustCompile(`(?i)\bhow\s+long\b`).MatchString(q) {
+	if !howLong.MatchString(q) {
 		return q
 	}
 	return questionFrame.ReplaceAllString(q, " ")
