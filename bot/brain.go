@@ -246,7 +246,7 @@ func (b *Brain) lookup(ctx context.Context, u *understood, st baton.Conversation
 	for _, q := range qs {
 		m := &u.msgs[q.msg]
 		m.Asked = true
-		for _, part := range questions(q.text) {
+		for _, part := range Questions(q.text) {
 			a, err := b.Knowledge.Answer(ctx, part, u.language)
 			if err != nil {
 				return err

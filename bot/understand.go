@@ -135,10 +135,10 @@ func isPersonal(text string, a intents.Analysis) bool {
 	return false
 }
 
-// questions splits a message into the questions it asks, so "how long does shipping take?
+// Questions splits a message into the questions it asks, so "how long does shipping take?
 // and can I pay by invoice?" gets both answered. A message that is one question (or none
 // marked) is returned whole.
-func questions(text string) []string {
+func Questions(text string) []string {
 	var parts []string
 	start := 0
 	for i, r := range text {

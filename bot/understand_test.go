@@ -56,8 +56,8 @@ func TestQuestionsSplitsSeveralQuestions(t *testing.T) {
 		{"WHERE IS MY PARCEL?? 2 WEEKS!!!", []string{"WHERE IS MY PARCEL?? 2 WEEKS!!!"}},
 	}
 	for _, tt := range tests {
-		if got := questions(tt.text); !slices.Equal(got, tt.want) {
-			t.Errorf("questions(%q) = %q; want %q", tt.text, got, tt.want)
+		if got := Questions(tt.text); !slices.Equal(got, tt.want) {
+			t.Errorf("Questions(%q) = %q; want %q", tt.text, got, tt.want)
 		}
 	}
 }

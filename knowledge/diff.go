@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/batonhq/baton"
+	txt "github.com/batonhq/baton/text"
 )
 
 // Diff compares two versions of an article.
@@ -26,13 +27,7 @@ type FieldDiff struct {
 }
 
 // DiffLine is one body line: Op is " " (kept), "-" (removed) or "+" (added).
-type DiffLine struct {
-	Op   string `json:"op"`
-	Text string `json:"text"`
-}
-
-// maxDiffCells bounds the line diff's table; larger bodies are shown as replaced whole.
-const maxDiffCells = 4_000_000
+type DiffLine = txt.DiffLine
 
 // Diff compares version from with version to of an article (to 0 = the current version).
 func (s *Service) Diff(ctx context.Context, id int64, from, to int) (Diff, error) {
@@ -73,55 +68,7 @@ func (s *Service) Diff(ctx context.Context, id int64, from, to int) (Diff, error
 }
 
 // DiffLines is a longest-common-subsequence line diff.
-func DiffLines(a, b []string) []DiffLine {
-	if len(a)*len(b) > maxDiffCells {
-		var out []DiffLine
-		for _, l := range a {
-			out = append(out, DiffLine{"-", l})
-		}
-		for _, l := range b {
-			out = append(out, DiffLine{"+", l})
-		}
-		return out
-	}
-	// lcs[i][j] is the LCS length of a[i:] and b[j:].
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var out []DiffLine
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			out = append(out, DiffLine{" ", a[i]})
-			i++
-			j++
-		case lcs[i+1][j] >= lcs[i][j+1]:
-			out = append(out, DiffLine{"-", a[i]})
-			i++
-		default:
-			out = append(out, DiffLine{"+", b[j]})
-			j++
-		}
-	}
-	for ; i < len(a); i++ {
-		out = append(out, DiffLine{"-", a[i]})
-	}
-	for ; j < len(b); j++ {
-		out = append(out, DiffLine{"+", b[j]})
-	}
-	return out
-}
+func DiffLines(a, b []string) []DiffLine { return txt.DiffLines(a, b) }
 
 // unified renders a diff for people: changed fields, then the body's changed lines with up to
 // two lines of context.
@@ -136,25 +83,6 @@ func unified(d Diff, from, to string) string {
 	for _, n := range names {
 		fmt.Fprintf(&b, "-%s: %v\n+%s: %v\n", n, d.Fields[n].From, n, d.Fields[n].To)
 	}
-	near := make([]bool, len(d.Lines))
-	for i, l := range d.Lines {
-		if l.Op != " " {
-			for k := max(0, i-2); k <= min(len(d.Lines)-1, i+2); k++ {
-				near[k] = true
-			}
-		}
-	}
-	gap := false
-	for i, l := range d.Lines {
-		if !near[i] {
-			gap = true
-			continue
-		}
-		if gap {
-			b.WriteString("@@\n")
-			gap = false
-		}
-		b.WriteString(l.Op + l.Text + "\n")
-	}
+	txt.WriteHunks(&b, d.Lines)
 	return b.String()
 }

@@ -3,6 +3,7 @@ package knowledge_test
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/batonhq/baton/bot"
 	"os"
 	"slices"
 	"strconv"
@@ -82,7 +83,7 @@ func helpCentreEval(t *testing.T, path string, floorRight, floorDeclined float64
 		// Like the bot, each question of a message is asked on its own.
 		var texts, cites []string
 		var ans knowledge.Answer
-		for _, part := range splitQuestions(q.Text) {
+		for _, part := range bot.Questions(q.Text) {
 			a, err := b.svc.Answer(t.Context(), part, knowledge.AnswerOptions{})
 			if err != nil {
 				t.Fatalf("answer %q: %v", part, err)
@@ -165,35 +166,3 @@ const (
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// splitQuestions splits a message into its questions as the bot does (bot/understand.go): at
-// question marks, context before the first question belonging to it.
-func splitQuestions(text string) []string {
-	var parts []string
-	start := 0
-	for i, r := range text {
-		if r == '?' {
-			if p := strings.TrimSpace(text[start : i+1]); p != "" {
-				parts = append(parts, p)
-			}
-			start = i + 1
-		}
-	}
-	if rest := strings.TrimSpace(text[start:]); rest != "" {
-		if len(parts) > 0 && len(strings.Fields(rest)) >= 4 {
-			parts = append(parts, rest)
-		} else if len(parts) > 0 {
-			parts[len(parts)-1] += " " + rest
-		}
-	}
-	var real []string
-	for _, p := range parts {
-		if len(strings.Fields(p)) >= 3 {
-			real = append(real, p)
-		}
-	}
-	if len(real) < 2 {
-		return []string{text}
-	}
-	return real
-}

@@ -3,91 +3,21 @@ package prompts
 import (
 	"fmt"
 	"strings"
+
+	"github.com/batonhq/baton/text"
 )
 
 // DiffLine is one line of a diff: Op is " " (kept), "-" (removed) or "+" (added).
-type DiffLine struct {
-	Op   string `json:"op"`
-	Text string `json:"text"`
-}
+type DiffLine = text.DiffLine
 
-// maxDiffCells bounds the LCS table; larger bodies are shown as replaced whole.
-const maxDiffCells = 4_000_000
-
-// diffLines is a longest-common-subsequence line diff.
-func diffLines(a, b []string) []DiffLine {
-	var out []DiffLine
-	if len(a)*len(b) > maxDiffCells {
-		for _, l := range a {
-			out = append(out, DiffLine{"-", l})
-		}
-		for _, l := range b {
-			out = append(out, DiffLine{"+", l})
-		}
-		return out
-	}
-	// lcs[i][j] is the LCS length of a[i:] and b[j:].
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			out = append(out, DiffLine{" ", a[i]})
-			i, j = i+1, j+1
-		case lcs[i+1][j] >= lcs[i][j+1]:
-			out = append(out, DiffLine{"-", a[i]})
-			i++
-		default:
-			out = append(out, DiffLine{"+", b[j]})
-			j++
-		}
-	}
-	for ; i < len(a); i++ {
-		out = append(out, DiffLine{"-", a[i]})
-	}
-	for ; j < len(b); j++ {
-		out = append(out, DiffLine{"+", b[j]})
-	}
-	return out
-}
+func diffLines(a, b []string) []DiffLine { return text.DiffLines(a, b) }
 
 // unified renders lines as a unified diff with up to two lines of context around changes and
 // @@ where kept lines were left out.
 func unified(lines []DiffLine, from, to string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- %s\n+++ %s\n", from, to)
-	near := make([]bool, len(lines))
-	for i, l := range lines {
-		if l.Op != " " {
-			for k := max(0, i-2); k <= min(len(lines)-1, i+2); k++ {
-				near[k] = true
-			}
-		}
-	}
-	gap := false
-	for i, l := range lines {
-		if !near[i] {
-			gap = true
-			continue
-		}
-		if gap {
-			b.WriteString("@@\n")
-			gap = false
-		}
-		b.WriteString(l.Op + l.Text + "\n")
-	}
+	text.WriteHunks(&b, lines)
 	return b.String()
 }
 
