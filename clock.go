@@ -1,6 +1,8 @@
 package baton
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -75,4 +77,21 @@ func (c *OffsetClock) Offset() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.offset
+}
+
+// Repeat calls f every interval until ctx is done; an error other than ctx's cancellation is
+// handed to onErr (e.g. logged) and the loop goes on.
+func Repeat(ctx context.Context, every time.Duration, f func(context.Context) error, onErr func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				onErr(err)
+			}
+		}
+	}
 }

@@ -35,7 +35,7 @@ var (
 		regexp.MustCompile(`(?i)\b(can|could|would|will)\s+(you|someone|somebody|anyone)\s+(please\s+)?(call|phone|ring|email|text|contact|cancel|change|send|refund|check|update|fix)\b`),
 		regexp.MustCompile(`(?i)\b(hasn't|hasnt|has not|didn't|didnt|never|still not|not yet)\s+(arrived|come|came|shipped|been delivered|received|delivered)`),
 	}
-	whyAsked = regexp.MustCompile(`(?i)\bwhy\s+(do|would|should|d)\s*(you|u|ya)\s+(need|want|ask)|\bwhat\s+do\s+you\s+need\s+(it|that|this|my\s+\w+)\s+for\b`)
+	whyAsked      = regexp.MustCompile(`(?i)\bwhy\s+(do|would|should|d)\s*(you|u|ya)\s+(need|want|ask)|\bwhat\s+do\s+you\s+need\s+(it|that|this|my\s+\w+)\s+for\b`)
 	backReference = regexp.MustCompile(`(?i)\b(that|it|this|those|them|they|there)\b`)
 	// Words that say nothing beyond the details a message carries ("my email is …").
 	detailFiller = set("my", "it", "its", "it's", "is", "the", "number", "no", "nr", "order", "email", "e-mail", "mail",

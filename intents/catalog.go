@@ -2,7 +2,6 @@ package intents
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -297,18 +296,7 @@ func (c *Catalog) apply(ctx context.Context, next []Intent, types []DetailType, 
 
 // Watch retrains whenever another process changed the intents, polling every interval.
 func (c *Catalog) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.Refresh(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				c.log.WarnContext(ctx, "refresh intents", "err", err)
-			}
-		}
-	}
+	baton.Repeat(ctx, every, c.Refresh, func(err error) { c.log.WarnContext(ctx, "refresh intents", "err", err) })
 }
 
 // Refresh retrains if the stored intents or detail types changed since the last load.

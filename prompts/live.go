@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -92,18 +91,7 @@ func (l *Live) Refresh(ctx context.Context) error {
 
 // Watch refreshes every interval until ctx is done.
 func (l *Live) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := l.Refresh(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				l.log.WarnContext(ctx, "refresh prompts", "err", err)
-			}
-		}
-	}
+	baton.Repeat(ctx, every, l.Refresh, func(err error) { l.log.WarnContext(ctx, "refresh prompts", "err", err) })
 }
 
 func (l *Live) reload(ctx context.Context) error {
