@@ -157,16 +157,18 @@ func (b *Brain) understand(ctx context.Context, st baton.TurnState) understood {
 		xctx.Now = m.CreatedAt
 		a := b.Intents.Understand(m.Text, xctx)
 		u.analyses = append(u.analyses, a)
+		kind := kindOf(m.Text, a)
 		for _, d := range a.Details {
 			if d.Valid {
 				u.details[d.Type], u.fresh[d.Type], u.out.Details[d.Type] = d.Value, d.Value, d.Value
 				delete(u.invalid, d.Type)
-			} else if d.Problem != "" {
+			} else if d.Problem != "" && (kind == KindDetail || len(strings.Fields(m.Text)) <= 3) {
+				// Only a reply that is the value is refused: "it's been 10 days!!" was no
+				// attempt at an order number.
 				u.invalid[d.Type] = d.Problem
 			}
 		}
 		trend = sentiment.Update(trend, prior+i, a.Sentiment.Score)
-		kind := kindOf(m.Text, a)
 		u.msgs = append(u.msgs, Understood{Text: m.Text, Intent: a.Intent, Score: a.Score, OutOfScope: a.OutOfScope,
 			Sentiment: a.Sentiment.Score, Kind: kind, Words: len(strings.Fields(m.Text)), Personal: isPersonal(m.Text, a),
 			Request: isRequest(m.Text, a), WhyAsked: whyAsked.MatchString(m.Text)})
