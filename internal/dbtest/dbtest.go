@@ -151,6 +151,21 @@ func New(t testing.TB) *DB {
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
+	name := Clone(ctx, t, tpl)
+	db := &DB{Name: name, URL: URL(name)}
+	pool, err := postgres.Open(ctx, db.URL, nil)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	db.Pool = pool
+	t.Cleanup(pool.Close) // runs before Clone's drop: cleanups run last first
+	return db
+}
+
+// Clone creates a database for t from template tpl and drops it when t ends; it returns the
+// database's name.
+func Clone(ctx context.Context, t testing.TB, tpl string) string {
+	t.Helper()
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "baton_test_" + hex.EncodeToString(b)
@@ -168,16 +183,9 @@ func New(t testing.TB) *DB {
 		time.Sleep(time.Duration(50+attempt*25) * time.Millisecond)
 	}
 	if err != nil {
-		t.Fatalf("dbtest: create database: %v", err)
+		t.Fatalf("dbtest: create database from %s: %v", tpl, err)
 	}
-	db := &DB{Name: name, URL: URL(name)}
-	pool, err := postgres.Open(ctx, db.URL, nil)
-	if err != nil {
-		t.Fatalf("dbtest: %v", err)
-	}
-	db.Pool = pool
 	t.Cleanup(func() {
-		pool.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		admin, err := pgx.Connect(ctx, AdminURL())
@@ -190,7 +198,7 @@ func New(t testing.TB) *DB {
 			t.Logf("dbtest: drop %s: %v", name, err)
 		}
 	})
-	return db
+	return name
 }
 
 // Empty creates an empty database (no schema) for t, for testing migrations themselves.

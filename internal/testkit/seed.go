@@ -2,7 +2,6 @@ package testkit
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -149,38 +148,7 @@ func seededDatabase(t testing.TB, cfg *config.Config) string {
 	if err != nil {
 		t.Fatalf("testkit: seeded template: %v", err)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "baton_test_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, dbtest.AdminURL())
-	if err != nil {
-		t.Fatalf("testkit: connect: %v", err)
-	}
-	defer admin.Close(ctx)
-	// Clones of one template may race for its lock; retry briefly.
-	for attempt := 0; ; attempt++ {
-		_, err = admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tpl)
-		if err == nil || attempt == 20 {
-			break
-		}
-		time.Sleep(time.Duration(50+attempt*25) * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("testkit: create seeded database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, dbtest.AdminURL())
-		if err != nil {
-			t.Logf("testkit: drop %s: %v", name, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Logf("testkit: drop %s: %v", name, err)
-		}
-	})
+	name := dbtest.Clone(ctx, t, tpl)
 	return dbtest.URL(name)
 }
 
