@@ -89,7 +89,7 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 		next.Language = lang
 	}
 	reply, err := b.compose(ctx, d, composeInput{name: firstName(customerName(conv, u.details)), topic: conv.State.Topic,
-		details: u.details, last: lastBotText(st), intents: b.Intents})
+		details: u.details, last: lastBotText(st), intents: b.Intents, topics: s.Topics})
 	if err != nil {
 		return out, err
 	}

@@ -18,6 +18,7 @@ type composeInput struct {
 	details map[string]string
 	last    string // the bot's previous public message
 	intents *intents.Model
+	topics  []string // what the bot can help with (Settings.Topics)
 }
 
 // compose renders a decision's actions into one public reply (nil when silent), citing every
@@ -128,7 +129,7 @@ func (b *Brain) renderActions(ctx context.Context, d Decision, in composeInput, 
 		case ActAcknowledge:
 			s, err = r(prompts.Acknowledge, prompts.AgainInput{Again: again})
 		case ActOutOfScope:
-			s, err = r(prompts.OutOfScope, prompts.OutOfScopeInput{Topics: b.settings().Topics, Again: again})
+			s, err = r(prompts.OutOfScope, prompts.OutOfScopeInput{Topics: in.topics, Again: again})
 		case ActIntentReply:
 			s = a.Text
 		case ActAckQueued:
