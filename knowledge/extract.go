@@ -138,6 +138,9 @@ type unit struct {
 	step  bool // an instruction (imperative or a list item)
 
 	words   string        // its words, lower-cased, between single spaces
+	vocab   vocab         // its words for matching question terms
+	states  [numCues]bool // the kinds of fact it states, whatever is asked
+	neg     bool          // has a negation
 	has     [numCues]bool // states the kind of fact (for the question's cues only)
 	isRule  bool          // states a rule without exception ("you can…")
 	isExc   bool          // states an exception or a negative rule
@@ -153,34 +156,41 @@ func (u unit) exception() bool { return u.isExc }
 
 func (u unit) satisfies(c cue) bool { return u.has[c] }
 
-// classify finds, once, which kinds of fact the unit states, for the cues the question has.
-func (u *unit) classify(cues [numCues]bool) {
+// analyse works out, once per chunk text, what the unit states: its words and vocabulary and
+// every kind of fact, whatever a question will ask.
+func (u *unit) analyse() {
 	words := txt.Words(u.text)
 	u.words = " " + strings.Join(words, " ") + " "
+	u.vocab = cachedVocab(u.text)
 	lower := strings.ToLower(u.text)
 	for c := range numCues {
-		if !cues[c] {
-			continue
-		}
 		switch cue(c) {
 		case cueDuration:
-			u.has[c] = mentionsDuration(words, lower)
+			u.states[c] = mentionsDuration(words, lower)
 		case cueMoney:
-			u.has[c] = strings.ContainsAny(lower, digits) && hasMoney.MatchString(lower) || containsAny(u.words, moneyPhrases)
+			u.states[c] = strings.ContainsAny(lower, digits) && hasMoney.MatchString(lower) || containsAny(u.words, moneyPhrases)
 		case cueTime:
-			u.has[c] = strings.ContainsAny(lower, digits) && hasClock.MatchString(lower) || mentionsDuration(words, lower) ||
+			u.states[c] = strings.ContainsAny(lower, digits) && hasClock.MatchString(lower) || mentionsDuration(words, lower) ||
 				slices.ContainsFunc(words, func(w string) bool { return timeWords[w] }) ||
 				strings.Contains(u.words, " working day ") || strings.Contains(u.words, " as soon as ")
 		case cuePermission:
-			u.has[c] = containsAny(u.words, rulePhrases)
+			u.states[c] = containsAny(u.words, rulePhrases)
 		case cueSteps:
-			u.has[c] = u.step
+			u.states[c] = u.step
 		case cueOutcome:
-			u.has[c] = hasOutcome.MatchString(lower)
+			u.states[c] = hasOutcome.MatchString(lower)
 		}
 	}
+	u.neg = slices.ContainsFunc(words, func(w string) bool { return negations[w] })
+}
+
+// classify keeps the kinds of fact the unit states that the question asks for.
+func (u *unit) classify(cues [numCues]bool) {
+	for c := range numCues {
+		u.has[c] = cues[c] && u.states[c]
+	}
 	if cues[cuePermission] {
-		u.isExc = slices.ContainsFunc(words, func(w string) bool { return negations[w] })
+		u.isExc = u.neg
 		u.isRule = !u.isExc && u.has[cuePermission]
 	}
 }
@@ -257,11 +267,18 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	var units []unit
 	listID := 0
 	for ci, c := range cands {
-		us := chunkUnits(c.hit.Text, &listID)
-		for i := range us {
-			us[i].chunk = ci
+		// The parsed units are shared: copy them, then number lists across the candidates.
+		us := parsedChunks.get(c.hit.Text, parseChunk)
+		last := listID
+		for _, u := range us {
+			if u.list != 0 {
+				u.list += listID
+				last = max(last, u.list)
+			}
+			u.chunk = ci
+			units = append(units, u)
 		}
-		units = append(units, us...)
+		listID = last
 	}
 	if len(units) == 0 {
 		return clip(plainText(hits[0].Text), extractChars), hits[0]
@@ -305,7 +322,7 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, 
 	negHeads := make([]bool, len(cands))
 	for i, c := range cands {
 		negHeads[i] = slices.ContainsFunc(txt.Words(strings.Join(c.hit.HeadingPath, " ")), func(w string) bool { return negations[w] })
-		hv, tv := newVocab(strings.Join(c.hit.HeadingPath, " ")), newVocab(c.hit.Title)
+		hv, tv := cachedVocab(strings.Join(c.hit.HeadingPath, " ")), cachedVocab(c.hit.Title)
 		heads[i] = make([]float64, len(q))
 		for j, t := range q {
 			heads[i][j] = max(headingWeight*hv.match(t), 0.25*tv.match(t))
@@ -314,7 +331,7 @@ func scoreUnits(units []unit, cands []candidate, q []qterm, cues [numCues]bool, 
 	df := make([]int, len(q))
 	for i := range units {
 		units[i].classify(cues)
-		v := newVocab(units[i].text)
+		v := units[i].vocab
 		units[i].match = make([]float64, len(q))
 		for j, t := range q {
 			m := v.match(t)
@@ -829,6 +846,16 @@ func opening(units []unit, cands []candidate) string {
 // chunkUnits splits a chunk's Markdown into units: paragraphs into sentences, each list item
 // and each table row on its own (rows as "Header value: value" text). listID numbers lists
 // across chunks.
+// parseChunk is chunkUnits with each unit analysed: what a chunk's text alone tells.
+func parseChunk(md string) []unit {
+	listID := 0
+	us := chunkUnits(md, &listID)
+	for i := range us {
+		us[i].analyse()
+	}
+	return slices.Clip(us)
+}
+
 func chunkUnits(md string, listID *int) []unit {
 	var out []unit
 	var para []string

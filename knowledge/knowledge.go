@@ -262,8 +262,9 @@ type Store interface {
 	// Retrieval.
 	SearchVector(ctx context.Context, modelID int64, q []float32, f SearchFilter, k int) ([]Candidate, error)
 	SearchText(ctx context.Context, q string, language string, f SearchFilter, k int) ([]Candidate, error)
-	Chunks(ctx context.Context, ids []int64) (map[int64]Chunk, error)
-	Neighbours(ctx context.Context, ids []int64, radius int) (map[int64][]Chunk, error)
+	// ChunksAround returns the chunks with these ids that still exist and, per id, the chunks
+	// of the same article within radius positions (in order, without the chunk itself).
+	ChunksAround(ctx context.Context, ids []int64, radius int) (map[int64]Chunk, map[int64][]Chunk, error)
 
 	// Import jobs.
 	CreateImportJob(ctx context.Context, j ImportJob) (ImportJob, error)

@@ -238,15 +238,9 @@ func (s *Service) fill(ctx context.Context, hits []Hit, radius int) error {
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	chunks, err := s.store.Chunks(ctx, ids)
+	chunks, ctxs, err := s.store.ChunksAround(ctx, ids, radius)
 	if err != nil {
 		return err
-	}
-	var ctxs map[int64][]Chunk
-	if radius > 0 {
-		if ctxs, err = s.store.Neighbours(ctx, ids, radius); err != nil {
-			return err
-		}
 	}
 	for i := range hits {
 		c, ok := chunks[hits[i].ID]
@@ -286,7 +280,7 @@ func confidence(query string, hits []Hit, vectors bool) (float64, map[string]flo
 	// one counts, a lower-ranked one at a discount.
 	coverage, matched := 0.0, 0.0
 	for i, c := range hits[:min(len(hits), coverageHits)] {
-		doc := newVocab(EmbedText(c.Title, c.HeadingPath, c.Text))
+		doc := cachedVocab(EmbedText(c.Title, c.HeadingPath, c.Text))
 		found := 0.0
 		for _, t := range q {
 			found += doc.match(t)
@@ -302,7 +296,7 @@ func confidence(query string, hits []Hit, vectors bool) (float64, map[string]flo
 	// about what is asked, not just mentions it in passing ("connect a laptop to the router"
 	// for "do you sell laptops?").
 	topic := 0.0
-	hv := newVocab(h.Title + "\n" + strings.Join(h.HeadingPath, "\n"))
+	hv := cachedVocab(h.Title + "\n" + strings.Join(h.HeadingPath, "\n"))
 	for _, t := range q {
 		topic = max(topic, hv.match(t))
 	}

@@ -237,7 +237,7 @@ func TestFilteredVectorSearchScansOnUntilEnoughPass(t *testing.T) {
 			for _, c := range got {
 				ids = append(ids, c.ChunkID)
 			}
-			cs, err := db.Chunks(ctx, ids)
+			cs, _, err := db.ChunksAround(ctx, ids, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

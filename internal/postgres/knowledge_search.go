@@ -220,40 +220,42 @@ func tagsArg(f knowledge.SearchFilter) []string {
 // Filters apply after the HNSW scan, so the scan is iterative (it continues until k rows pass)
 // and ef_search is at least 2k; the relaxed order is re-sorted by distance.
 func (db *DB) SearchVector(ctx context.Context, modelID int64, q []float32, f knowledge.SearchFilter, k int) ([]knowledge.Candidate, error) {
-	var out []knowledge.Candidate
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		ef := min(max(HNSWEfSearch, k), 1000)
-		// With a large ef_search the planner's estimate of the index scan can exceed a full scan
-		// and sort, which is exact but slow on a big table: keep it off the sequential scan
-		// (filters on indexed columns, like a rare tag, still get their exact plan). The high
-		// estimates would also trigger JIT compilation, which costs more than the query.
-		if _, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-			set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`, strconv.Itoa(ef)); err != nil {
-			return fmt.Errorf("set search parameters: %w", err)
+	ef := min(max(HNSWEfSearch, k), 1000)
+	// With a large ef_search the planner's estimate of the index scan can exceed a full scan
+	// and sort, which is exact but slow on a big table: keep it off the sequential scan
+	// (filters on indexed columns, like a rare tag, still get their exact plan). The settings
+	// are local to the batch's implicit transaction: one round trip, nothing leaks to the
+	// connection.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+		set_config('enable_seqscan', 'off', true)`, strconv.Itoa(ef))
+	b.Queue(`WITH nn AS MATERIALIZED (
+			SELECT e.chunk_id, c.article_id, e.embedding <=> $1 AS distance
+			FROM `+vectorTable(modelID)+` e
+			JOIN kb_chunks c ON c.id = e.chunk_id
+			JOIN kb_articles a ON a.id = c.article_id
+			WHERE a.status = ANY($2) AND ($3 = '' OR a.language = $3) AND (cardinality($4::text[]) = 0 OR a.tags && $4)
+			ORDER BY e.embedding <=> $1 LIMIT $5)
+		SELECT chunk_id, article_id, distance FROM nn ORDER BY distance, chunk_id`,
+		pgvector.NewHalfVector(q), statuses(f), f.Language, tagsArg(f), k)
+	br := db.Pool.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("vector search: set search parameters: %w", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("vector search: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (knowledge.Candidate, error) {
+		var c knowledge.Candidate
+		var d float64
+		err := r.Scan(&c.ChunkID, &c.ArticleID, &d)
+		if math.IsNaN(d) {
+			d = 1 // a zero vector has no direction: as far as unrelated
 		}
-		rows, err := tx.Query(ctx, `WITH nn AS MATERIALIZED (
-				SELECT e.chunk_id, c.article_id, e.embedding <=> $1 AS distance
-				FROM `+vectorTable(modelID)+` e
-				JOIN kb_chunks c ON c.id = e.chunk_id
-				JOIN kb_articles a ON a.id = c.article_id
-				WHERE a.status = ANY($2) AND ($3 = '' OR a.language = $3) AND (cardinality($4::text[]) = 0 OR a.tags && $4)
-				ORDER BY e.embedding <=> $1 LIMIT $5)
-			SELECT chunk_id, article_id, distance FROM nn ORDER BY distance, chunk_id`,
-			pgvector.NewHalfVector(q), statuses(f), f.Language, tagsArg(f), k)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (knowledge.Candidate, error) {
-			var c knowledge.Candidate
-			var d float64
-			err := r.Scan(&c.ChunkID, &c.ArticleID, &d)
-			if math.IsNaN(d) {
-				d = 1 // a zero vector has no direction: as far as unrelated
-			}
-			c.Score = 1 - d
-			return c, err
-		})
-		return err
+		c.Score = 1 - d
+		return c, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vector search: %w", err)
@@ -421,22 +423,15 @@ func (db *DB) SearchText(ctx context.Context, q string, language string, f knowl
 		WHERE (%s) AND a.status = ANY(%s) AND (%s = '' OR a.language = %[4]s) AND (cardinality(%s::text[]) = 0 OR a.tags && %[5]s)
 		ORDER BY score DESC, c.id LIMIT %s`, strings.Join(score, " "), strings.Join(where, " OR "),
 		arg(statuses(f)), arg(f.Language), arg(tagsArg(f)), arg(k))
-	// A one-off statement: not worth a prepared statement in every connection's cache. A large
-	// candidate set must not trigger JIT compilation, which costs more than the query.
-	var out []knowledge.Candidate
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true)`); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, stmt, append([]any{pgx.QueryExecModeExec}, args...)...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (knowledge.Candidate, error) {
-			var c knowledge.Candidate
-			return c, r.Scan(&c.ChunkID, &c.ArticleID, &c.Score)
-		})
-		return err
+	// A one-off statement: not worth a prepared statement in every connection's cache (JIT,
+	// which a large candidate set would trigger, is off for the pool: see Open).
+	rows, err = db.Pool.Query(ctx, stmt, append([]any{pgx.QueryExecModeExec}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("full-text search: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (knowledge.Candidate, error) {
+		var c knowledge.Candidate
+		return c, r.Scan(&c.ChunkID, &c.ArticleID, &c.Score)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("full-text search: %w", err)
@@ -510,43 +505,32 @@ func scanChunk(r pgx.Row) (knowledge.Chunk, error) {
 	return c, err
 }
 
-// Chunks returns the chunks with these ids that still exist.
-func (db *DB) Chunks(ctx context.Context, ids []int64) (map[int64]knowledge.Chunk, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+chunkColumns+` FROM kb_chunks c JOIN kb_articles a ON a.id = c.article_id
-		WHERE c.id = ANY($1)`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read chunks: %w", err)
-	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (knowledge.Chunk, error) { return scanChunk(r) })
-	if err != nil {
-		return nil, fmt.Errorf("read chunks: %w", err)
-	}
-	out := make(map[int64]knowledge.Chunk, len(cs))
-	for _, c := range cs {
-		out[c.ID] = c
-	}
-	return out, nil
-}
-
-// Neighbours returns, per chunk id, the chunks of the same article within radius positions,
-// in order, without the chunk itself.
-func (db *DB) Neighbours(ctx context.Context, ids []int64, radius int) (map[int64][]knowledge.Chunk, error) {
+// ChunksAround returns the chunks with these ids that still exist and their neighbours within
+// radius positions of the same article, in one round trip.
+func (db *DB) ChunksAround(ctx context.Context, ids []int64, radius int) (map[int64]knowledge.Chunk, map[int64][]knowledge.Chunk, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT s.id, `+chunkColumns+` FROM kb_chunks s
-		JOIN kb_chunks c ON c.article_id = s.article_id AND c.id <> s.id AND abs(c.position - s.position) <= $2
+		JOIN kb_chunks c ON c.article_id = s.article_id AND abs(c.position - s.position) <= $2
 		JOIN kb_articles a ON a.id = c.article_id
-		WHERE s.id = ANY($1) ORDER BY s.id, c.position`, ids, radius)
+		WHERE s.id = ANY($1) ORDER BY s.id, c.position`, ids, max(radius, 0))
 	if err != nil {
-		return nil, fmt.Errorf("read neighbouring chunks: %w", err)
+		return nil, nil, fmt.Errorf("read chunks and their neighbours: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64][]knowledge.Chunk{}
+	chunks, around := map[int64]knowledge.Chunk{}, map[int64][]knowledge.Chunk{}
 	for rows.Next() {
 		var src int64
 		var c knowledge.Chunk
 		if err := rows.Scan(&src, &c.ID, &c.ArticleID, &c.Position, &c.HeadingPath, &c.Text, &c.Title, &c.URL, &c.Language, &c.Status, &c.ExternalKey); err != nil {
-			return nil, fmt.Errorf("read neighbouring chunks: %w", err)
+			return nil, nil, fmt.Errorf("read chunks and their neighbours: %w", err)
 		}
-		out[src] = append(out[src], c)
+		if c.ID == src {
+			chunks[src] = c
+		} else {
+			around[src] = append(around[src], c)
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read chunks and their neighbours: %w", err)
+	}
+	return chunks, around, nil
 }
