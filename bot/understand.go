@@ -135,6 +135,31 @@ func isPersonal(text string, a intents.Analysis) bool {
 	return false
 }
 
+// joinedQuestion is where a second question joined by "and" starts: "who's your insurer and
+// what's the deadline for a claim".
+var joinedQuestion = regexp.MustCompile(`(?i),?\s+and\s+(what|what's|whats|how|when|where|who|who's|which|why|can i|can you|do i|do you|is there|are there|is it|does it)\b`)
+
+// startsQuestion is a question's first words.
+var startsQuestion = regexp.MustCompile(`(?i)^(what|what's|whats|how|when|where|who|who's|whos|which|why|can|could|do|does|did|is|are|will|would|should|may)\b`)
+
+// splitJoined splits one sentence that asks two questions joined by "and" — only when it
+// starts as a question itself and both halves have at least three words.
+func splitJoined(p string) []string {
+	if !startsQuestion.MatchString(p) {
+		return []string{p}
+	}
+	loc := joinedQuestion.FindStringIndex(p)
+	if loc == nil {
+		return []string{p}
+	}
+	first, second := strings.TrimSpace(p[:loc[0]]), strings.TrimSpace(p[loc[0]:])
+	second = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(second, ",")), "and"))
+	if len(strings.Fields(first)) < 3 || len(strings.Fields(second)) < 3 {
+		return []string{p}
+	}
+	return []string{first, second}
+}
+
 // Questions splits a message into the questions it asks, so "how long does shipping take?
 // and can I pay by invoice?" gets both answered. A message that is one question (or none
 // marked) is returned whole.
@@ -158,12 +183,16 @@ func Questions(text string) []string {
 			parts = append(parts, rest)
 		} else if len(parts) > 0 {
 			parts[len(parts)-1] += " " + rest
+		} else {
+			parts = append(parts, rest)
 		}
 	}
 	var real []string
 	for _, p := range parts {
-		if len(strings.Fields(p)) >= 3 {
-			real = append(real, p)
+		for _, q := range splitJoined(p) {
+			if len(strings.Fields(q)) >= 3 {
+				real = append(real, q)
+			}
 		}
 	}
 	if len(real) < 2 {

@@ -54,6 +54,11 @@ func TestQuestionsSplitsSeveralQuestions(t *testing.T) {
 		{"no question mark here", []string{"no question mark here"}},
 		{"can i switch to a faster package before my contract ends? do you charge for that?", []string{"can i switch to a faster package before my contract ends? do you charge for that?"}},
 		{"WHERE IS MY PARCEL?? 2 WEEKS!!!", []string{"WHERE IS MY PARCEL?? 2 WEEKS!!!"}},
+		{"who's your insurer and what's the deadline for making a claim", []string{"who's your insurer", "what's the deadline for making a claim"}},
+		{"how do I cancel my pass and when does it stop?", []string{"how do I cancel my pass and when does it stop?"}}, // "it" points back
+		{"can I pay cash and do you take student cards?", []string{"can I pay cash", "do you take student cards?"}},
+		{"I paid and what now", []string{"I paid and what now"}},
+		{"what's the difference between bread and butter", []string{"what's the difference between bread and butter"}},
 	}
 	for _, tt := range tests {
 		if got := Questions(tt.text); !slices.Equal(got, tt.want) {

@@ -187,3 +187,19 @@ func TestReaskTemplates(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUnderstand measures the offline understanding of one message (intent, details,
+// sentiment, language) on the default intents, as every turn runs it.
+func BenchmarkUnderstand(b *testing.B) {
+	m, err := NewModel(DefaultIntents(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	texts := []string{"How long does standard delivery take?", "Do you ship to Switzerland?",
+		"where is my order 48213? it's been 10 days!!", "Hi, my name is Dana Kim, email dana@example.com",
+		"Can I exchange shoes for another size?", "ok thanks"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Understand(texts[i%len(texts)], ExtractContext{})
+	}
+}

@@ -123,6 +123,9 @@ func extractNames(text string, ctx ExtractContext) []Detail {
 		if mode != cued && !LooksLikeName(strings.Join(words, " ")) {
 			return
 		}
+		if mode == cued && (shouted(words, text) || allCommon(words)) {
+			return // "it's WRONG", "it's Broken again": emphasis, not a name
+		}
 		if end := s + len(raw); end < len(text) {
 			// "Ana_88", "Ana2": part of a handle, not a name.
 			if r, _ := utf8.DecodeRuneInString(text[end:]); r == '_' || unicode.IsDigit(r) {
@@ -144,14 +147,18 @@ func extractNames(text string, ctx ExtractContext) []Detail {
 	for _, m := range reNameExplicit.FindAllStringSubmatchIndex(text, -1) {
 		add(m[2], m[3], strict)
 	}
+	requested := ctx.Requested == DetailName || ctx.Requested == "first_name" || ctx.Requested == "last_name"
 	for _, m := range reNameCue.FindAllStringSubmatchIndex(text, -1) {
+		// "it's Broken again", "with Express": these cues name someone only when asked to.
+		if weakNameCue[strings.ToLower(strings.Join(strings.Fields(text[m[0]:m[2]]), " "))] && !requested {
+			continue
+		}
 		add(m[2], m[3], cued)
 	}
 	for _, m := range reNameAfter.FindAllStringSubmatchIndex(text, -1) {
 		add(m[2], m[3], cued)
 	}
 	// A bare reply is a name only when the bot asked for one and it looks like one.
-	requested := ctx.Requested == DetailName || ctx.Requested == "first_name" || ctx.Requested == "last_name"
 	if requested && len(out) == 0 {
 		if m := reBareName.FindStringSubmatchIndex(text); m != nil {
 			add(m[2], m[3], bare)
@@ -160,11 +167,41 @@ func extractNames(text string, ctx ExtractContext) []Detail {
 	return out
 }
 
+// weakNameCue are the cues of reNameCue that introduce a name only in reply to a request for one.
+var weakNameCue = map[string]bool{"it's": true, "it is": true, "with": true, "i'm with": true}
+
+// shouted reports whether the words are capitals in a text that is not: a shouted word.
+func shouted(words []string, text string) bool {
+	if strings.ToUpper(text) == text {
+		return false
+	}
+	for _, w := range words {
+		if utf8.RuneCountInString(w) >= 2 && strings.ToUpper(w) == w {
+			return true
+		}
+	}
+	return false
+}
+
+// allCommon reports whether every word is an everyday word rather than a name.
+func allCommon(words []string) bool {
+	for _, w := range words {
+		if !commonWords[strings.ToLower(w)] {
+			return false
+		}
+	}
+	return true
+}
+
 // titleName capitalises each part of a name typed in lower case ("ana silva" → "Ana Silva").
 func titleName(s string) string {
 	words := strings.Fields(s)
 	for i, w := range words {
 		r, n := utf8.DecodeRuneInString(w)
+		if utf8.RuneCountInString(w) > 1 && strings.ToUpper(w) == w {
+			words[i] = w[:n] + strings.ToLower(w[n:]) // "ANA" → "Ana"
+			continue
+		}
 		if unicode.IsLower(r) {
 			words[i] = string(unicode.ToUpper(r)) + w[n:]
 		}

@@ -58,7 +58,8 @@ func NewKnowledge(cfg *config.Config, db *postgres.DB, client *llm.Client, enq k
 		return nil, err
 	}
 	o := knowledge.Options{Embedder: emb, QueryEmbedder: queryEmbedder, Enqueuer: enq, Log: log, Clock: db.Clock,
-		HTTPClient: &http.Client{Timeout: 20 * time.Second}, Fetch: knowledge.FetchOptions{AllowHosts: cfg.FetchAllowHosts}, Prompts: src}
+		HTTPClient: &http.Client{Timeout: 20 * time.Second}, Fetch: knowledge.FetchOptions{AllowHosts: cfg.FetchAllowHosts}, Prompts: src,
+		MinConfidence: cfg.AnswerMinConfidence}
 	if client != nil {
 		o.Completer = kbCompleter{client}
 	}

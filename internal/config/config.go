@@ -29,6 +29,8 @@ type Config struct {
 	BurstWindow       time.Duration
 	IdleResolve       time.Duration
 	QueuedAckInterval time.Duration
+	// AnswerMinConfidence is the knowledge base's answer threshold (see knowledge.DefaultMinConfidence).
+	AnswerMinConfidence float64
 	LeaseTTL          time.Duration
 	TurnLease         string
 	Concurrency       int
@@ -67,6 +69,7 @@ func (c *Config) fields() []field {
 		{"BATON_OUTBOUND_URL", "outbound-url", "URL replies are POSTed to (generic webhook channel); empty keeps them pending", "", "", &c.OutboundURL},
 		{"BATON_BURST_WINDOW", "burst-window", "messages of one conversation within this window get one answer (0 allowed)", "2s", "", &c.BurstWindow},
 		{"BATON_IDLE_RESOLVE", "idle-resolve", "an episode resolves itself this long after a bot answer", "24h", "", &c.IdleResolve},
+		{"BATON_ANSWER_MIN_CONFIDENCE", "answer-min-confidence", "the bot answers from the knowledge base at or above this confidence (0..1); below it, it asks what was meant or offers a person", "0.5", "", &c.AnswerMinConfidence},
 		{"BATON_QUEUED_ACK_INTERVAL", "queued-ack-interval", "while a handed-off conversation waits for a person, the bot tells the customer it has their message at most this often", "4h", "", &c.QueuedAckInterval},
 		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
 		{"BATON_TURN_LEASE", "turn-lease", "when a turn claims the conversation's lease before deciding: llm (only with an LLM; the offline engine's fast turns commit optimistically) or always", "llm", "", &c.TurnLease},
@@ -129,6 +132,12 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 				errs = append(errs, fmt.Errorf("%s: %q is not an integer", f.env, v))
 			}
 			*p = n
+		case *float64:
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a number", f.env, v))
+			}
+			*p = x
 		case *time.Duration:
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -183,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BurstWindow < 0 || c.BurstWindow > time.Minute {
 		bad("BATON_BURST_WINDOW", "must be between 0 and 1m, got %s", c.BurstWindow)
+	}
+	if c.AnswerMinConfidence <= 0 || c.AnswerMinConfidence > 1 {
+		bad("BATON_ANSWER_MIN_CONFIDENCE", "must be above 0 and at most 1, got %g", c.AnswerMinConfidence)
 	}
 	if c.QueuedAckInterval <= 0 {
 		bad("BATON_QUEUED_ACK_INTERVAL", "must be positive")
@@ -275,6 +287,8 @@ func (c *Config) LogValue() slog.Value {
 			v = *p
 		case *int:
 			v = strconv.Itoa(*p)
+		case *float64:
+			v = strconv.FormatFloat(*p, 'g', -1, 64)
 		case *time.Duration:
 			v = p.String()
 		case *[]string:
