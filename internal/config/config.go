@@ -29,8 +29,6 @@ type Config struct {
 	BurstWindow       time.Duration
 	IdleResolve       time.Duration
 	QueuedAckInterval time.Duration
-	// AnswerMinConfidence is the knowledge base's answer threshold (see knowledge.DefaultMinConfidence).
-	AnswerMinConfidence float64
 	LeaseTTL          time.Duration
 	TurnLease         string
 	Concurrency       int
@@ -47,6 +45,9 @@ type Config struct {
 	FetchAllowHosts   []string
 	MetricsToken      string
 	MetricsAddr       string
+
+	// AnswerMinConfidence is the knowledge base's answer threshold (see knowledge.DefaultMinConfidence).
+	AnswerMinConfidence float64
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
