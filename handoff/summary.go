@@ -462,8 +462,9 @@ type metaDetail struct {
 	Problem string `json:"problem"`
 }
 
-// details lists the validated details, then values the customer typed that did not validate
-// (and were not later given validly), then required details still missing.
+// details lists the validated details, then the last value the customer typed for each detail
+// the bot refused (State.Invalid) and has not had validly since, then required details still
+// missing.
 func details(in SummaryInput, intent string) []Detail {
 	var out []Detail
 	for _, t := range slices.Sorted(maps.Keys(in.Details)) {
@@ -486,11 +487,9 @@ func details(in SummaryInput, intent string) []Detail {
 			if value == "" {
 				value = d.Value
 			}
-			problem := d.Problem
-			if p := in.State.Invalid[d.Type]; p != "" {
-				problem = p
-			}
-			if value != "" && (problem != "" || slices.Contains(in.Required, d.Type)) {
+			// Only a value the bot refused counts: a number in passing ("it's been 10
+			// days") was extracted too, but was no attempt at an order number.
+			if problem := in.State.Invalid[d.Type]; value != "" && problem != "" {
 				out = append(out, Detail{Type: d.Type, Label: label(in, d.Type), Value: value, Problem: problem})
 			}
 		}
@@ -569,12 +568,13 @@ func sentimentLabel(s float64) string {
 	return Neutral
 }
 
+// language is the customer's language code; "und" (too little text to tell) is no language.
 func language(in SummaryInput) string {
-	if in.State.Language != "" {
-		return in.State.Language
+	if l := in.State.Language; l != "" && l != "und" {
+		return l
 	}
 	for _, m := range slices.Backward(append(slices.Clone(in.History), in.Trigger...)) {
-		if l := metaString(m.Meta, "language"); l != "" && m.Author == baton.AuthorCustomer {
+		if l := metaString(m.Meta, "language"); l != "" && l != "und" && m.Author == baton.AuthorCustomer {
 			return l
 		}
 	}
@@ -605,8 +605,11 @@ func nextStep(reason baton.HandoffReason, topic string, details []Detail) string
 	}
 	// the reads "the order status request", or "the request" without a topic.
 	the := func(noun string) string {
-		if topic == "" {
+		switch {
+		case topic == "":
 			return "the " + noun
+		case strings.HasSuffix(topic, " "+noun) || topic == noun: // "callback request"
+			return "the " + topic
 		}
 		return "the " + topic + " " + noun
 	}

@@ -168,6 +168,36 @@ func summaryCases() []struct {
 			trend: handoff.Steady,
 		},
 		{
+			name: "a number in passing is no refused detail",
+			in: handoff.SummaryInput{
+				Reason: baton.HandoffNegativeSentiment,
+				History: []baton.Message{
+					customer("my order still hasn't arrived", "order_status", -0.3),
+					bot("Sorry to hear that. What's your order number?", []string{"ask_detail"}, "order_number"),
+				},
+				Trigger: []baton.Message{customer("it's been 10 days!!", "order_status", -0.7,
+					map[string]any{"type": "order_number", "value": "10", "text": "10", "valid": false, "problem": "that order number looks too short"})},
+				Required:  []string{"order_number"},
+				Labels:    labels,
+				Sentiment: -0.65,
+			},
+			want:       []string{"Next step: Acknowledge the customer's frustration first, then resolve the order status issue; ask for the missing order number."},
+			wantDetail: []string{"order number missing"},
+			trend:      handoff.Worsening,
+		},
+		{
+			name: "an intent named as a request, in an undetermined language",
+			in: handoff.SummaryInput{
+				Reason:  baton.HandoffPolicy,
+				Intent:  "callback_request",
+				Trigger: []baton.Message{{Author: baton.AuthorCustomer, Text: "+1 415 555 0132", Meta: map[string]any{"language": "und"}}},
+				Details: map[string]string{"phone": "+14155550132"},
+			},
+			want:       []string{"Issue: Callback request: “+1 415 555 0132”", "Next step: Take over the callback request: it always goes to a person."},
+			wantDetail: []string{"phone +14155550132"},
+			trend:      handoff.Steady,
+		},
+		{
 			name: "error with the issue in a long message",
 			in: handoff.SummaryInput{
 				Reason: baton.HandoffError,
@@ -218,6 +248,12 @@ func TestSummarize(t *testing.T) {
 				}
 				if p.Reason != tt.in.Reason || p.Source != handoff.SourceLocal || p.NextStep == "" {
 					t.Errorf("reason %s, source %s, next step %q", p.Reason, p.Source, p.NextStep)
+				}
+				if strings.Contains(text, "und") && p.Language == "und" {
+					t.Errorf("an undetermined language is shown: %s", text)
+				}
+				if strings.Contains(text, "request request") {
+					t.Errorf("doubled noun: %s", text)
 				}
 				if p.Tried == nil || p.Details == nil {
 					t.Errorf("empty lists must be [] in JSON: tried %v, details %v", p.Tried, p.Details)
