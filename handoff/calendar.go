@@ -362,3 +362,66 @@ func When(opening, now time.Time, customer *time.Location) string {
 	}
 	return "on " + o.Format("2 January") + at
 }
+
+// NextClosing returns the first instant at or after t when the team is closed: t itself when
+// it is closed now. It returns the zero time for a calendar that never closes (empty, or open
+// around the clock for the next two years).
+func (c *Calendar) NextClosing(t time.Time) time.Time {
+	if !c.Open(t) {
+		return t
+	}
+	if c.empty() {
+		return time.Time{}
+	}
+	y, m, d := t.In(c.loc).Date()
+	for i := range horizon {
+		day := dateOf(time.Date(y, m, d+i, 12, 0, 0, 0, time.UTC))
+		// Open turns to closed only where the wall clock passes an interval's end, where a day
+		// begins (a holiday, or a day whose hours start later), or where the zone's offset jumps.
+		transitions, offsets := c.zoneChanges(day)
+		candidates := slices.Clone(transitions)
+		minutes := []int{0}
+		if c.hours {
+			for _, iv := range c.weekly[time.Date(day.year, day.month, day.day, 12, 0, 0, 0, time.UTC).Weekday()] {
+				if iv.End < dayMinutes {
+					minutes = append(minutes, iv.End)
+				}
+			}
+		}
+		for _, mins := range minutes {
+			wall := time.Date(day.year, day.month, day.day, mins/60, mins%60, 0, 0, time.UTC)
+			for _, off := range offsets {
+				if x := wall.Add(-time.Duration(off) * time.Second).In(c.loc); x.Hour()*60+x.Minute() == mins && dateOf(x) == day {
+					candidates = append(candidates, x)
+				}
+			}
+		}
+		slices.SortFunc(candidates, func(a, b time.Time) int { return a.Compare(b) })
+		for _, x := range candidates {
+			if !x.Before(t) && !c.Open(x) {
+				return x
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// Due returns when d of open time will have passed after t: the SLA due time of a handoff
+// queued at t. Closed time does not count, so a handoff queued on Friday evening with a
+// 4-hour SLA is due on Monday at 13:00 for a team opening at 09:00. For a calendar that never
+// closes it is t+d; it is the zero time when the calendar has no opening ahead.
+func (c *Calendar) Due(t time.Time, d time.Duration) time.Time {
+	cur := c.NextOpening(t)
+	for range 4 * horizon {
+		if cur.IsZero() {
+			return time.Time{}
+		}
+		closing := c.NextClosing(cur)
+		if closing.IsZero() || !cur.Add(d).After(closing) {
+			return cur.Add(d)
+		}
+		d -= closing.Sub(cur)
+		cur = c.NextOpening(closing)
+	}
+	return time.Time{}
+}

@@ -357,3 +357,135 @@ func ExampleWhen() {
 	fmt.Println(c.Open(now), handoff.When(c.NextOpening(now), now, ny))
 	// Output: false Monday at 03:00
 }
+
+func TestCalendarNextClosing(t *testing.T) {
+	t.Parallel()
+	cals := calendars(t)
+	tests := []struct {
+		name     string
+		calendar string
+		at, want string // UTC; want "" = never
+	}{
+		{"closed now returns now", "berlin office", "2026-11-30 05:00", "2026-11-30 05:00"},
+		{"open: at the end of the interval", "berlin office", "2026-11-30 10:00", "2026-11-30 16:00"},
+		{"friday morning: the lunch break", "berlin office", "2026-12-04 09:00", "2026-12-04 11:30"},
+		{"summer: 17:00 CEST", "berlin sunday 09-17", "2026-07-05 10:00", "2026-07-05 15:00"},
+		{"an end in the skipped hour closes at the jump", "berlin night", "2026-03-22 03:00", "2026-03-22 04:00"},
+		{"24:00 carried on by 00:00-02:00", "late friday", "2026-12-04 20:00", "2026-12-05 01:00"},
+		{"24:00 followed by nothing", "late friday", "2026-11-30 02:00", "2026-11-30 05:00"},
+		{"fall back: the first pass ends at 02:40 CEST", "berlin repeated", "2026-10-25 00:35", "2026-10-25 00:40"},
+		{"holidays only: the holiday's midnight", "holidays only", "2026-12-20 10:00", "2026-12-24 23:00"},
+		{"empty: never", "empty", "2026-12-20 10:00", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := cals[tt.calendar]
+			got := c.NextClosing(utc(t, tt.at))
+			if tt.want == "" {
+				if !got.IsZero() {
+					t.Errorf("NextClosing = %s, want never", got)
+				}
+				return
+			}
+			if want := utc(t, tt.want); !got.Equal(want) {
+				t.Errorf("%s: NextClosing(%s UTC) = %s, want %s UTC", tt.calendar, tt.at, got.UTC().Format(time.DateTime), tt.want)
+			}
+		})
+	}
+}
+
+// TestNextClosingIsTheFirstClosedMinute checks NextClosing against brute force around the
+// daylight saving changes, as TestNextOpeningIsTheFirstOpenMinute does for openings.
+func TestNextClosingIsTheFirstClosedMinute(t *testing.T) {
+	t.Parallel()
+	cals := calendars(t)
+	delete(cals, "empty")
+	delete(cals, "holidays only") // open for days on end; its table cases cover it
+	weeks := []string{"2026-03-05 00:00", "2026-03-26 00:00", "2026-10-22 00:00", "2026-10-29 00:00", "2026-12-22 00:00"}
+	for name, c := range cals {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, w := range weeks {
+				start := utc(t, w)
+				for at := start; at.Before(start.Add(4 * 24 * time.Hour)); at = at.Add(53 * time.Minute) {
+					if !c.Open(at) {
+						continue
+					}
+					next := c.NextClosing(at)
+					if next.Before(at) || c.Open(next) {
+						t.Fatalf("NextClosing(%s) = %s: before t or open", at, next)
+					}
+					for m := at.Truncate(5 * time.Minute).Add(5 * time.Minute); m.Before(next); m = m.Add(5 * time.Minute) {
+						if !c.Open(m) {
+							t.Fatalf("NextClosing(%s) = %s, but %s is closed", at, next, m)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCalendarDue(t *testing.T) {
+	t.Parallel()
+	cals := calendars(t)
+	tests := []struct {
+		name     string
+		calendar string
+		at       string // UTC
+		sla      time.Duration
+		want     string // UTC
+	}{
+		{"within the day", "berlin office", "2026-11-30 09:00", 2 * time.Hour, "2026-11-30 11:00"},
+		{"ending exactly at closing", "berlin office", "2026-11-30 12:00", 4 * time.Hour, "2026-11-30 16:00"},
+		{"over the night", "berlin office", "2026-11-30 15:00", 2 * time.Hour, "2026-12-01 09:00"},
+		{"queued after hours starts at the opening", "berlin office", "2026-11-30 20:00", time.Hour, "2026-12-01 09:00"},
+		{"friday evening: monday", "berlin office", "2026-12-04 18:00", 4 * time.Hour, "2026-12-07 12:00"},
+		{"across the friday lunch break", "berlin office", "2026-12-04 11:00", time.Hour, "2026-12-04 13:00"},
+		{"over christmas", "berlin office", "2026-12-24 15:00", 2 * time.Hour, "2026-12-28 09:00"},
+		{"a day ending 24:00 carried into saturday", "late friday", "2026-12-04 22:00", 2 * time.Hour, "2026-12-05 00:00"},
+		{"spring forward: the skipped hour is not counted", "berlin night", "2026-03-28 12:00", 90 * time.Minute, "2026-03-29 02:30"},
+		{"empty calendar: plain time", "empty", "2026-12-24 15:00", 4 * time.Hour, "2026-12-24 19:00"},
+		{"zero SLA: the next opening", "berlin office", "2026-12-05 10:00", 0, "2026-12-07 08:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := cals[tt.calendar].Due(utc(t, tt.at), tt.sla)
+			if want := utc(t, tt.want); !got.Equal(want) {
+				t.Errorf("%s: Due(%s UTC, %s) = %s, want %s UTC", tt.calendar, tt.at, tt.sla, got.UTC().Format(time.DateTime), tt.want)
+			}
+		})
+	}
+}
+
+// TestDueCountsOpenTimeOnly checks Due against brute force: between t and the due time there
+// are exactly d of open time, counted in five-minute steps (every boundary in these calendars
+// falls on one).
+func TestDueCountsOpenTimeOnly(t *testing.T) {
+	t.Parallel()
+	cals := calendars(t)
+	delete(cals, "holidays only")
+	sla := 95 * time.Minute
+	for name, c := range cals {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, w := range []string{"2026-03-26 00:00", "2026-10-22 00:00", "2026-12-22 00:00"} {
+				start := utc(t, w)
+				for at := start; at.Before(start.Add(4 * 24 * time.Hour)); at = at.Add(311 * time.Minute) {
+					due := c.Due(at, sla)
+					open := time.Duration(0)
+					for m := at; m.Before(due); m = m.Add(5 * time.Minute) {
+						if c.Open(m) {
+							open += 5 * time.Minute
+						}
+					}
+					if open != sla || !c.Open(due.Add(-time.Minute)) {
+						t.Fatalf("Due(%s) = %s with %s of open time before it, want %s", at, due, open, sla)
+					}
+				}
+			}
+		})
+	}
+}

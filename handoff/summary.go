@@ -180,8 +180,6 @@ var chatter = map[string]bool{"greeting": true, "goodbye": true, "thanks": true,
 // issue returns the issue line and the customer's words quoted in it.
 func issue(in SummaryInput, intent string) (line, quoted string) {
 	words := customerWords(in.Trigger)
-	// The message that opened the intent, when the trigger is not it ("I already told you!"
-	// after being asked for an order number twice): the agent needs both.
 	// What the customer said of the intent before the trigger (two content words at least:
 	// "it's 12" answered a question, it did not state the issue). When the trigger is not
 	// about the intent ("I already told you!", "a person, please"), the last two such
@@ -201,13 +199,13 @@ func issue(in SummaryInput, intent string) (line, quoted string) {
 	if words == "" && origin == "" {
 		// The trigger was only a request for a person and nothing opened an intent: the issue
 		// is the customer's last words with content.
-		var said []baton.Message
+		var last []baton.Message
 		for _, m := range in.History {
 			if m.Author == baton.AuthorCustomer && len(contentWords(m.Text)) > 0 {
-				said = append(said, m)
+				last = append(last, m)
 			}
 		}
-		words = customerWords(said[max(0, len(said)-2):])
+		words = customerWords(last[max(0, len(last)-2):])
 	}
 	var quote string
 	switch {
