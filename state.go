@@ -44,6 +44,17 @@ type ConversationState struct {
 	// messages since.
 	SummaryAt    *time.Time `json:"summary_at,omitempty"`
 	SinceSummary int        `json:"since_summary,omitempty"`
+	// Clarify is the question behind "are you asking about <article>?", while the bot waits
+	// for the customer's yes or no.
+	Clarify *Clarification `json:"clarify,omitempty"`
+}
+
+// Clarification is a question the bot could not answer with confidence and the article it
+// asked the customer about.
+type Clarification struct {
+	Question  string `json:"question"`
+	ArticleID int64  `json:"article_id"`
+	Title     string `json:"title"`
 }
 
 // HandoffReason says why a conversation was passed to people.

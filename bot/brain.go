@@ -15,18 +15,22 @@ import (
 
 // Answer is what the knowledge base says to a question.
 type Answer struct {
-	Text       string
-	Citations  []baton.Citation
-	Confidence float64
-	NoAnswer   bool   // below the confidence threshold: don't guess
-	Reason     string // why there is no answer
-	Suggestion string // with no answer but a near miss: the closest article's title, for "did you mean …?"
-	Trace      map[string]any
+	Text              string
+	Citations         []baton.Citation
+	Confidence        float64
+	NoAnswer          bool   // below the confidence threshold: don't guess
+	Reason            string // why there is no answer
+	Suggestion        string // with no answer but a near miss: the closest article's title, for "did you mean …?"
+	SuggestionArticle int64  // the near miss's article
+	Trace             map[string]any
 }
 
 // Answerer answers questions from the knowledge base and records the ones it could not.
 type Answerer interface {
 	Answer(ctx context.Context, question, language string) (Answer, error)
+	// AnswerFrom answers a question the customer confirmed is about an article ("are you
+	// asking about …?" — "yes"): from that article only, at a lower confidence.
+	AnswerFrom(ctx context.Context, question, language string, articleID int64) (Answer, error)
 	RecordGap(ctx context.Context, question string, conversationID, messageID int64, reason string) error
 }
 
@@ -243,6 +247,15 @@ func (b *Brain) lookup(ctx context.Context, u *understood, st baton.Conversation
 			continue
 		}
 		qs = append(qs, query{i, m.Text})
+	}
+	// "Are you asking about <article>?" — "yes": the question is answered from that article.
+	if c := st.Clarify; c != nil && st.Stage == baton.StageClarifying && len(u.msgs) > 0 && u.msgs[0].Kind == KindYes {
+		a, err := b.Knowledge.AnswerFrom(ctx, c.Question, u.language, c.ArticleID)
+		if err != nil {
+			return err
+		}
+		u.msgs[0].Asked = true
+		u.msgs[0].Answers = append(u.msgs[0].Answers, a)
 	}
 	asked, found := len(qs), false
 	for _, q := range qs {

@@ -248,6 +248,26 @@ func (p *policy) bot() Decision {
 			}
 		}
 	}
+	// "Are you asking about <article>?": yes answers from it, no asks what was meant.
+	if c := p.st.Clarify; c != nil && p.st.Stage == baton.StageClarifying && len(in.Messages) > 0 {
+		p.st.Clarify = nil
+		switch in.Messages[0].Kind {
+		case KindYes:
+			p.st.Stage = baton.StageOpen
+			if p.answers() {
+				p.st.Failures = 0
+			} else {
+				p.offer("no_answer", baton.HandoffMissingKnowledge)
+			}
+			return p.done()
+		case KindNo:
+			if len(in.Messages) == 1 {
+				p.add(Action{Kind: ActClarify})
+				return p.done()
+			}
+			p.st.Stage = baton.StageOpen
+		}
+	}
 	answered := p.answers()
 	// An explicit request for a person, or rising frustration, hands off at once.
 	for _, m := range in.Messages {
@@ -553,6 +573,7 @@ func (p *policy) fail() {
 	in := p.in
 	p.st.Failures++
 	var suggestion string
+	var clarify *baton.Clarification
 	var best float64
 	oos := true
 	for _, m := range in.Messages {
@@ -563,6 +584,7 @@ func (p *policy) fail() {
 		for _, a := range m.Answers {
 			if a.Suggestion != "" && a.Confidence > best && a.Confidence >= in.Settings.ClarifyConfidence {
 				suggestion, best = a.Suggestion, a.Confidence
+				clarify = &baton.Clarification{Question: m.Text, ArticleID: a.SuggestionArticle, Title: a.Suggestion}
 			}
 		}
 		if m.Asked {
@@ -582,6 +604,9 @@ func (p *policy) fail() {
 	case suggestion != "" && !(oos && best < oosSuggestion):
 		p.add(Action{Kind: ActClarify, Suggestion: suggestion})
 		p.st.Stage = baton.StageClarifying
+		if clarify.ArticleID != 0 {
+			p.st.Clarify = clarify
+		}
 	case oos:
 		p.add(Action{Kind: ActOutOfScope})
 	default:

@@ -294,3 +294,40 @@ func TestWhyDoYouNeedItIsExplained(t *testing.T) {
 		t.Fatalf("why do you need it: %v, attempts %v; want the reason, without counting an ask", got, d.State.Attempts)
 	}
 }
+
+func TestClarifyFollowThrough(t *testing.T) {
+	t.Parallel()
+	clarifying := baton.ConversationState{Stage: baton.StageClarifying, Failures: 1,
+		Clarify: &baton.Clarification{Question: "can I see the shoes near Leipzig", ArticleID: 7, Title: "Visiting our showroom"}}
+	yes := Understood{Text: "yes", Kind: KindYes, Intent: "thanks", Score: 0.6}
+	no := Understood{Text: "no", Kind: KindNo, Intent: "thanks", Score: 0.6}
+	yesAnswered := yes
+	yesAnswered.Asked, yesAnswered.Answers = true, []Answer{answer("Visiting our showroom", 7)}
+	yesUnanswered := yes
+	yesUnanswered.Asked, yesUnanswered.Answers = true, []Answer{noAnswer("", 0.1)}
+	tests := []struct {
+		name  string
+		msg   Understood
+		want  []string
+		stage baton.Stage
+	}{
+		{name: "yes answers from the article", msg: yesAnswered, want: []string{"answer"}, stage: baton.StageOpen},
+		{name: "yes but the article does not answer offers a person", msg: yesUnanswered, want: []string{"offer_person"}, stage: baton.StageOffered},
+		{name: "no asks what was meant", msg: no, want: []string{"clarify"}, stage: baton.StageClarifying},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := Decide(input(clarifying, tt.msg))
+			if !slices.Equal(kinds(d), tt.want) || d.State.Stage != tt.stage || d.State.Clarify != nil {
+				t.Errorf("Decide = %v, stage %q, clarify %+v; want %v, stage %q, clarify nil", kinds(d), d.State.Stage, d.State.Clarify, tt.want, tt.stage)
+			}
+		})
+	}
+	// Clarifying records the question and the article, so that a yes can be answered.
+	d := Decide(input(baton.ConversationState{}, question("", false, Answer{NoAnswer: true, Confidence: 0.4,
+		Suggestion: "Visiting our showroom", SuggestionArticle: 7})))
+	if c := d.State.Clarify; c == nil || c.ArticleID != 7 || c.Question != "a question?" || d.State.Stage != baton.StageClarifying {
+		t.Errorf("clarify state %+v, stage %q; want article 7 and the question", c, d.State.Stage)
+	}
+}

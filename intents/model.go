@@ -197,6 +197,7 @@ func Understand(clf *Classifier, text string, ctx ExtractContext) Analysis {
 }
 
 func analysis(pred Prediction, text string, ctx ExtractContext) Analysis {
+	pred = notInPerson(pred, text)
 	details := Extract(text, ctx)
 	if details == nil {
 		details = []Detail{}
@@ -205,4 +206,27 @@ func analysis(pred Prediction, text string, ctx ExtractContext) Analysis {
 		Intent: pred.Intent, Score: pred.Score, OutOfScope: pred.OutOfScope, Top: pred.Top,
 		Details: details, Sentiment: sentiment.Score(text), Language: DetectLanguage(text),
 	}
+}
+
+// inPerson is the idiom "in person" ("can I try shoes on in person?"); personCue is what a
+// request for a person says besides it.
+var (
+	inPerson  = regexp.MustCompile(`(?i)\bin[ -]person\b`)
+	personCue = regexp.MustCompile(`(?i)\b(human|agent|someone|somebody|anyone|anybody|real person|a person|representative|operator|staff|manager|supervisor|speak|talk|chat with|call me|phone me)\b`)
+)
+
+// notInPerson keeps "…in person?" from being a request for a person: the next candidate
+// intent is taken instead, or none.
+func notInPerson(pred Prediction, text string) Prediction {
+	if pred.Intent != "talk_to_human" || !inPerson.MatchString(text) || personCue.MatchString(inPerson.ReplaceAllString(text, "")) {
+		return pred
+	}
+	for _, c := range pred.Top {
+		if c.Intent != "talk_to_human" {
+			pred.Intent, pred.Score = c.Intent, c.Score
+			return pred
+		}
+	}
+	pred.Intent, pred.Score, pred.OutOfScope = "", 0, true
+	return pred
 }

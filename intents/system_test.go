@@ -296,3 +296,28 @@ func TestShortRepliesAreNotAllAcknowledgements(t *testing.T) {
 		}
 	}
 }
+
+func TestInPersonIsNoRequestForAPerson(t *testing.T) {
+	t.Parallel()
+	m, err := NewModel(DefaultIntents(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, text string
+		person     bool
+	}{
+		{name: "try on in person", text: "is there somewhere I can try shoes on in person?", person: false},
+		{name: "pay in person", text: "can I pay in person at the shop", person: false},
+		{name: "asks for a person", text: "I want to talk to a person", person: true},
+		{name: "speak in person", text: "can I speak to someone in person", person: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := m.Understand(tt.text, ExtractContext{})
+			if got := a.Intent == "talk_to_human"; got != tt.person {
+				t.Errorf("Understand(%q).Intent = %q (score %.2f); want talk_to_human %v", tt.text, a.Intent, a.Score, tt.person)
+			}
+		})
+	}
+}

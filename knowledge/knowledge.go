@@ -159,6 +159,8 @@ type SearchFilter struct {
 	Statuses []string `json:"statuses,omitempty"`
 	Language string   `json:"language,omitempty"`
 	Tags     []string `json:"tags,omitempty"` // any of
+	// Articles limits the search to these articles (the one a customer confirmed they mean).
+	Articles []int64 `json:"articles,omitempty"`
 }
 
 // Candidate is one chunk a single retriever returned, best first.

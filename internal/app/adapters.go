@@ -70,14 +70,23 @@ func NewKnowledge(cfg *config.Config, db *postgres.DB, client *llm.Client, enq k
 type kbAnswerer struct{ kb *knowledge.Service }
 
 func (k kbAnswerer) Answer(ctx context.Context, question, language string) (bot.Answer, error) {
-	a, err := k.kb.Answer(ctx, question, knowledge.AnswerOptions{Language: language})
+	return k.answer(ctx, question, knowledge.AnswerOptions{Language: language})
+}
+
+func (k kbAnswerer) AnswerFrom(ctx context.Context, question, language string, articleID int64) (bot.Answer, error) {
+	return k.answer(ctx, question, knowledge.AnswerOptions{Language: language, MinConfidence: knowledge.ClarifyConfidence,
+		Filter: knowledge.SearchFilter{Articles: []int64{articleID}}})
+}
+
+func (k kbAnswerer) answer(ctx context.Context, question string, o knowledge.AnswerOptions) (bot.Answer, error) {
+	a, err := k.kb.Answer(ctx, question, o)
 	if err != nil {
 		return bot.Answer{}, err
 	}
 	ans := bot.Answer{Text: a.Text, Citations: a.Citations, Confidence: a.Confidence, NoAnswer: a.NoAnswer,
 		Reason: a.Reason, Trace: a.Trace}
 	if a.NoAnswer && a.Suggest != nil {
-		ans.Suggestion = a.Suggest.Title
+		ans.Suggestion, ans.SuggestionArticle = a.Suggest.Title, a.Suggest.ArticleID
 	}
 	return ans, nil
 }

@@ -209,6 +209,13 @@ func statuses(f knowledge.SearchFilter) []string {
 	return f.Statuses
 }
 
+func articlesArg(f knowledge.SearchFilter) []int64 {
+	if f.Articles == nil {
+		return []int64{}
+	}
+	return f.Articles
+}
+
 func tagsArg(f knowledge.SearchFilter) []string {
 	if f.Tags == nil {
 		return []string{}
@@ -235,9 +242,10 @@ func (db *DB) SearchVector(ctx context.Context, modelID int64, q []float32, f kn
 			JOIN kb_chunks c ON c.id = e.chunk_id
 			JOIN kb_articles a ON a.id = c.article_id
 			WHERE a.status = ANY($2) AND ($3 = '' OR a.language = $3) AND (cardinality($4::text[]) = 0 OR a.tags && $4)
+				AND (cardinality($6::bigint[]) = 0 OR a.id = ANY($6))
 			ORDER BY e.embedding <=> $1 LIMIT $5)
 		SELECT chunk_id, article_id, distance FROM nn ORDER BY distance, chunk_id`,
-		pgvector.NewHalfVector(q), statuses(f), f.Language, tagsArg(f), k)
+		pgvector.NewHalfVector(q), statuses(f), f.Language, tagsArg(f), k, articlesArg(f))
 	br := db.Pool.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
@@ -421,8 +429,9 @@ func (db *DB) SearchText(ctx context.Context, q string, language string, f knowl
 	stmt := fmt.Sprintf(`SELECT c.id, c.article_id, CASE %s ELSE 0 END AS score
 		FROM kb_chunks c JOIN kb_articles a ON a.id = c.article_id
 		WHERE (%s) AND a.status = ANY(%s) AND (%s = '' OR a.language = %[4]s) AND (cardinality(%s::text[]) = 0 OR a.tags && %[5]s)
+			AND (cardinality(%s::bigint[]) = 0 OR a.id = ANY(%[6]s))
 		ORDER BY score DESC, c.id LIMIT %s`, strings.Join(score, " "), strings.Join(where, " OR "),
-		arg(statuses(f)), arg(f.Language), arg(tagsArg(f)), arg(k))
+		arg(statuses(f)), arg(f.Language), arg(tagsArg(f)), arg(articlesArg(f)), arg(k))
 	// A one-off statement: not worth a prepared statement in every connection's cache (JIT,
 	// which a large candidate set would trigger, is off for the pool: see Open).
 	rows, err = db.Pool.Query(ctx, stmt, append([]any{pgx.QueryExecModeExec}, args...)...)
