@@ -55,6 +55,10 @@ var inputTypes = map[Name]reflect.Type{
 	GatherReminder:   reflect.TypeFor[ReminderInput](),
 	ExplainDetail:    reflect.TypeFor[ReminderInput](),
 	SmallTalk:        reflect.TypeFor[SmallTalkInput](),
+	// handoff.go
+	HandoffInHours:      reflect.TypeFor[HandoffInHoursInput](),
+	HandoffNobodyOnline: reflect.TypeFor[CustomerInput](),
+	HandoffAfterHours:   reflect.TypeFor[HandoffAfterHoursInput](),
 }
 
 // InputType returns the type of template name's data, or nil for an unknown name.

@@ -101,6 +101,9 @@ func Sample(name Name) (any, bool) {
 	if s, ok := conversationSamples[name]; ok {
 		return s, true
 	}
+	if s, ok := handoffSamples[name]; ok {
+		return s, true
+	}
 	switch name {
 	case GreetShort:
 		return GreetingInput{CustomerName: "Ana", Returning: false}, true
