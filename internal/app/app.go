@@ -137,6 +137,7 @@ func (a *App) Server() *web.Server {
 		MetricsToken: a.Config.MetricsToken, MetricsElsewhere: a.Config.MetricsAddr != ""})
 	s.MountChannels(a.Channels, a.DB, a.Config.BurstWindow, a.Config.IdleResolve)
 	s.MountConversations(a.DB)
+	s.MountAgent(a.DB)
 	s.MountUsers(a.DB)
 	s.MountIntents(a.Intents, a.Clock)
 	s.MountKnowledge(a.Knowledge)

@@ -259,3 +259,12 @@ func (db *DB) DeleteCannedReply(ctx context.Context, actorID, id int64) error {
 		return Audit(ctx, tx, db, actorID, "delete", "canned_reply", fmt.Sprint(id), before, nil)
 	})
 }
+
+// ConversationTeam returns the team a conversation belongs to: its own, else its open
+// handoff's; nil when neither has one (the default team's until routed).
+func (db *DB) ConversationTeam(ctx context.Context, id int64) (*int64, error) {
+	var team *int64
+	err := db.Pool.QueryRow(ctx, `SELECT coalesce(c.team_id, (SELECT team_id FROM handoffs h WHERE h.conversation_id = c.id
+		AND h.resolved_at IS NULL ORDER BY id DESC LIMIT 1)) FROM conversations c WHERE c.id = $1`, id).Scan(&team)
+	return team, notFound(err, "conversation")
+}
