@@ -108,13 +108,9 @@ func transition(c conv, e baton.Event) (baton.ConversationStatus, error) {
 }
 
 // giveSQL hands conversation $1 (and its open handoff $2) to agent $3 of team $4, only if the
-// conversation's status still allows the move ($7) and the agent has room. It runs after the
-// agent's row was locked in an earlier statement, so its snapshot sees every committed
-// assignment to that agent: the count is exact.
-const giveSQL = `WITH room AS (
-		SELECT u.capacity > (SELECT count(*) FROM conversations WHERE assigned_user_id = u.id AND status = 'agent'
-			AND inactive_since IS NULL AND id <> $1) AS ok
-		FROM users u WHERE u.id = $3),
+// conversation's status still allows the move ($7) and the agent has a free slot. The caller
+// holds the agent's row lock, so the load read here is the agent's load.
+const giveSQL = `WITH room AS (SELECT load < capacity AS ok FROM users WHERE id = $3),
 	c AS (
 		UPDATE conversations SET status = 'agent', assigned_user_id = $3, team_id = $4, inactive_since = NULL,
 			bot_paused_until = 'infinity', pause_reason = 'agent', updated_at = $5
@@ -122,6 +118,7 @@ const giveSQL = `WITH room AS (
 	h AS (
 		UPDATE handoffs SET assigned_user_id = $3, assigned_at = $5, team_id = $4
 		WHERE id = $2 AND EXISTS (SELECT FROM c) RETURNING id),
+	l AS (UPDATE users SET load = load + 1 WHERE id = $3 AND EXISTS (SELECT FROM c)),
 	ended AS (
 		UPDATE assignments SET ended_at = $5 WHERE conversation_id = $1 AND ended_at IS NULL AND EXISTS (SELECT FROM c)),
 	a AS (
@@ -158,6 +155,19 @@ func lockAgent(ctx context.Context, tx pgx.Tx, userID int64) error {
 	var id int64
 	err := tx.QueryRow(ctx, `SELECT id FROM users WHERE id = $1 AND status = 'active' FOR UPDATE`, userID).Scan(&id)
 	return notFound(err, "user")
+}
+
+// unload frees the slot an agent's conversation held. It is the last lock a path takes (after
+// the conversation's and any agent it gives the conversation to), so it cannot close a cycle
+// with assignment, which never waits.
+func unload(ctx context.Context, tx pgx.Tx, userID *int64) error {
+	if userID == nil {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE users SET load = greatest(load - 1, 0) WHERE id = $1`, *userID); err != nil {
+		return fmt.Errorf("free a slot of user %d: %w", *userID, err)
+	}
+	return nil
 }
 
 // atCapacity is the refusal of a manual claim or transfer to an agent with no free slot.
@@ -294,6 +304,9 @@ func (db *DB) transferToAgent(ctx context.Context, tx pgx.Tx, actorID int64, c c
 	if !ok {
 		return atCapacity(userID)
 	}
+	if err := unload(ctx, tx, c.assigned); err != nil {
+		return err
+	}
 	return Audit(ctx, tx, db, actorID, "transfer", "conversation", fmt.Sprint(c.id), nil, map[string]int64{"user_id": userID})
 }
 
@@ -321,18 +334,23 @@ func (db *DB) transferToTeam(ctx context.Context, tx pgx.Tx, actorID int64, c co
 	if _, err := tx.Exec(ctx, `UPDATE assignments SET ended_at = $2 WHERE conversation_id = $1 AND ended_at IS NULL`, c.id, now); err != nil {
 		return fmt.Errorf("end assignment: %w", err)
 	}
+	if err := unload(ctx, tx, c.assigned); err != nil {
+		return err
+	}
 	return Audit(ctx, tx, db, actorID, "transfer", "conversation", fmt.Sprint(c.id), nil, map[string]string{"team": name})
 }
 
 // releaseSQL ends people's hold on conversation $1 (its open handoff, assignment and the bot's
-// pause for an agent) as it moves to status $2.
+// pause for an agent, the slot of its agent $4) as it moves to status $2.
 const releaseSQL = `WITH c AS (
 		UPDATE conversations SET status = $2, assigned_user_id = NULL, inactive_since = NULL, updated_at = $3,
 			bot_paused_until = CASE WHEN pause_reason = 'agent' THEN NULL ELSE bot_paused_until END,
 			pause_reason = CASE WHEN pause_reason = 'agent' THEN NULL ELSE pause_reason END
 		WHERE id = $1 RETURNING id),
-	h AS (UPDATE handoffs SET resolved_at = $3 WHERE conversation_id = $1 AND resolved_at IS NULL)
-	UPDATE assignments SET ended_at = $3 WHERE conversation_id = $1 AND ended_at IS NULL`
+	h AS (UPDATE handoffs SET resolved_at = $3 WHERE conversation_id = $1 AND resolved_at IS NULL),
+	l AS (UPDATE users SET load = greatest(load - 1, 0) WHERE id = $4),
+	a AS (UPDATE assignments SET ended_at = $3 WHERE conversation_id = $1 AND ended_at IS NULL)
+	SELECT FROM c`
 
 // Resolve closes the current episode of a conversation explicitly (see ResolveConversation).
 func (db *DB) Resolve(ctx context.Context, actorID, id int64) error {
@@ -360,7 +378,7 @@ func (db *DB) ResolveConversation(ctx context.Context, actorID, id int64, askCSA
 		}
 		freed = deref(c.assigned)
 		now := db.Clock.Now()
-		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), now); err != nil {
+		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), now, c.assigned); err != nil {
 			return fmt.Errorf("resolve: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE episodes SET resolved_at = $3, resolution = 'explicit'
@@ -399,7 +417,7 @@ func (db *DB) ReturnToBot(ctx context.Context, actorID, id int64) (int64, error)
 			return err
 		}
 		freed = deref(c.assigned)
-		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), db.Clock.Now()); err != nil {
+		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), db.Clock.Now(), c.assigned); err != nil {
 			return fmt.Errorf("return to bot: %w", err)
 		}
 		return Audit(ctx, tx, db, actorID, "return", "conversation", fmt.Sprint(id), nil, nil)
@@ -454,62 +472,51 @@ func (db *DB) SweepPresence(ctx context.Context, timeout time.Duration) (int64, 
 	return tag.RowsAffected(), nil
 }
 
-// pickSQL takes the team's most urgent waiting handoff and its online agent with the most free
-// slots, both with SKIP LOCKED: concurrent assigners take different rows and never wait. The
-// load seen here may be stale; giveSQL recounts under the agent's lock.
-const pickSQL = `WITH h AS (
-		SELECT h.id, h.conversation_id FROM handoffs h
-		WHERE h.team_id = $1 AND h.resolved_at IS NULL AND h.assigned_user_id IS NULL
+// assignSQL is one assignment decision, one statement and so one implicit transaction: the
+// team's most urgent waiting handoff (with its conversation) and its online agent with the most
+// free slots, both taken with SKIP LOCKED so concurrent assigners take different rows and never
+// wait. A row another assigner changed since this statement's snapshot is re-read when locked
+// and its conditions checked again (READ COMMITTED), so a handoff is given once and an
+// agent's load never passes their capacity.
+const assignSQL = `WITH h AS (
+		SELECT h.id, h.conversation_id FROM handoffs h JOIN conversations c ON c.id = h.conversation_id
+		WHERE h.team_id = $1 AND h.resolved_at IS NULL AND h.assigned_user_id IS NULL AND c.status = 'queued'
 		ORDER BY h.priority DESC, h.created_at, h.id
-		LIMIT 1 FOR UPDATE SKIP LOCKED),
+		LIMIT 1 FOR UPDATE OF h, c SKIP LOCKED),
 	u AS (
 		SELECT u.id FROM team_members m JOIN users u ON u.id = m.user_id
-		CROSS JOIN LATERAL (SELECT count(*) AS n FROM conversations c
-			WHERE c.assigned_user_id = u.id AND c.status = 'agent' AND c.inactive_since IS NULL) load
 		WHERE m.team_id = $1 AND u.status = 'active' AND u.presence = 'online' AND u.presence_at >= $2
-		  AND load.n < u.capacity AND EXISTS (SELECT FROM h)
-		ORDER BY u.capacity - load.n DESC, u.id
-		LIMIT 1 FOR UPDATE OF u SKIP LOCKED)
-	SELECT h.id, h.conversation_id, u.id FROM h, u`
+		  AND u.load < u.capacity AND EXISTS (SELECT FROM h)
+		ORDER BY u.capacity - u.load DESC, u.id
+		LIMIT 1 FOR UPDATE OF u SKIP LOCKED),
+	c AS (
+		UPDATE conversations SET status = 'agent', assigned_user_id = (SELECT id FROM u), team_id = $1, inactive_since = NULL,
+			bot_paused_until = 'infinity', pause_reason = 'agent', updated_at = $3
+		WHERE id = (SELECT conversation_id FROM h) AND status = ANY($4) AND EXISTS (SELECT FROM u)
+		RETURNING id, assigned_user_id),
+	hu AS (
+		UPDATE handoffs SET assigned_user_id = c.assigned_user_id, assigned_at = $3 FROM c WHERE handoffs.id = (SELECT id FROM h)),
+	l AS (UPDATE users SET load = load + 1 FROM c WHERE users.id = c.assigned_user_id),
+	a AS (
+		INSERT INTO assignments (conversation_id, handoff_id, user_id, kind, created_at)
+		SELECT c.id, (SELECT id FROM h), c.assigned_user_id, 'assign', $3 FROM c)
+	SELECT c.id, (SELECT id FROM h), c.assigned_user_id FROM c`
 
-// AssignNext makes one assignment decision for a team, in one transaction: the most urgent
-// waiting handoff to an online agent of the team with a free slot. ok is false when nothing
-// is waiting or nobody has room.
+// AssignNext makes one assignment decision for a team: the most urgent waiting handoff to an
+// online agent of the team with a free slot. ok is false when nothing is waiting or nobody has
+// room (or every candidate is being assigned by another worker right now).
 func (db *DB) AssignNext(ctx context.Context, teamID int64) (a baton.Assignment, ok bool, err error) {
-	for attempt := 0; attempt < 3; attempt++ {
-		var retry bool
-		err = db.inTx(ctx, func(tx pgx.Tx) error {
-			a = baton.Assignment{TeamID: teamID}
-			err := tx.QueryRow(ctx, pickSQL, teamID, db.Clock.Now().Add(-PresenceTimeout)).Scan(&a.HandoffID, &a.ConversationID, &a.UserID)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("pick: %w", err)
-			}
-			room, err := db.give(ctx, tx, a.ConversationID, a.HandoffID, a.UserID, teamID, "assign", baton.From(baton.EventAssign))
-			if errors.Is(err, baton.ErrConflict) {
-				// The handoff's conversation is not waiting (returned or resolved under it).
-				_, err = tx.Exec(ctx, `UPDATE handoffs SET resolved_at = coalesce(resolved_at, $2) WHERE id = $1
-					AND NOT EXISTS (SELECT FROM conversations c WHERE c.id = $3 AND c.status = 'queued')`,
-					a.HandoffID, db.Clock.Now(), a.ConversationID)
-				retry = err == nil
-				return err
-			}
-			if err != nil {
-				return err
-			}
-			ok, retry = room, !room
-			return nil
-		})
-		if err != nil {
-			return baton.Assignment{}, false, fmt.Errorf("assign in team %d: %w", teamID, err)
-		}
-		if ok || !retry {
-			return a, ok, nil
-		}
+	now := db.Clock.Now()
+	a.TeamID = teamID
+	err = db.Pool.QueryRow(ctx, assignSQL, teamID, now.Add(-PresenceTimeout), now, statusNames(baton.From(baton.EventAssign))).
+		Scan(&a.ConversationID, &a.HandoffID, &a.UserID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return baton.Assignment{}, false, nil
 	}
-	return baton.Assignment{}, false, nil
+	if err != nil {
+		return baton.Assignment{}, false, fmt.Errorf("assign in team %d: %w", teamID, err)
+	}
+	return a, true, nil
 }
 
 // RouteWaiting gives waiting handoffs without a team their conversation's team, else the

@@ -66,6 +66,15 @@ func count(t testing.TB, db *postgres.DB, q string, args ...any) int {
 	return n
 }
 
+// loadMatches checks that every agent's load counter equals the conversations they hold.
+func loadMatches(t testing.TB, db *postgres.DB) {
+	t.Helper()
+	if n := count(t, db, `SELECT count(*) FROM users u WHERE load <> (SELECT count(*) FROM conversations c
+		WHERE c.assigned_user_id = u.id AND c.status = 'agent' AND c.inactive_since IS NULL)`); n != 0 {
+		t.Errorf("%d agents' load differs from the conversations they hold", n)
+	}
+}
+
 func errCode(err error) string {
 	var be *baton.Error
 	if errors.As(err, &be) {
@@ -116,6 +125,7 @@ func TestClaim(t *testing.T) {
 			before, beforeOwner := status(t, db, conv)
 			_, err := db.Claim(ctx, ann.ID, conv)
 			st, owner := status(t, db, conv)
+			loadMatches(t, db)
 			if tt.wantCode == "" {
 				if err != nil || st != baton.StatusAgent || owner == nil || *owner != ann.ID {
 					t.Fatalf("claim: err %v, status %s owner %v; want agent, ann", err, st, owner)
@@ -166,6 +176,7 @@ func TestResolveAsksForCSATAndAScoreDoesNotReopen(t *testing.T) {
 	if _, err := db.ResolveConversation(ctx, ann.ID, conv, false); !errors.Is(err, baton.ErrConflict) {
 		t.Errorf("resolving twice: %v; want a conflict", err)
 	}
+	loadMatches(t, db)
 	clock.Advance(time.Hour)
 	if err := db.RecordCSAT(ctx, conv, 4); err != nil {
 		t.Fatal(err)
@@ -202,6 +213,7 @@ func TestReturnToBot(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM assignments WHERE conversation_id = $1 AND ended_at IS NULL`, conv); n != 0 {
 		t.Error("the agent's assignment is still open")
 	}
+	loadMatches(t, db)
 	if _, err := db.ReturnToBot(ctx, ann.ID, conv); !errors.Is(err, baton.ErrConflict) {
 		t.Errorf("returning a bot conversation: %v; want a conflict", err)
 	}
@@ -241,6 +253,7 @@ func TestTransfer(t *testing.T) {
 			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Fatalf("transfer: %v; want %v", err, tt.wantErr)
 			}
+			loadMatches(t, db)
 			st, owner := status(t, db, conv)
 			want := map[string]int64{"ann": ann.ID, "bob": bob.ID}[tt.wantOwner]
 			if st != tt.wantStatus || deref(owner) != want {
@@ -377,6 +390,7 @@ func TestAssignConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	loadMatches(t, db)
 	if decisions != total {
 		t.Errorf("%d decisions; want %d (the agents' whole capacity)", decisions, total)
 	}
@@ -434,6 +448,7 @@ func TestAssignOrderAndBacklog(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].ConversationID != later || got[0].UserID != ann.ID {
 		t.Fatalf("after a slot freed: %+v, %v; want later to ann", got, err)
 	}
+	loadMatches(t, db)
 	// A stale heartbeat counts as offline.
 	handedOff(t, db, "fourth")
 	if _, err := db.ReturnToBot(ctx, ann.ID, old); err != nil {

@@ -14,6 +14,9 @@ INSERT INTO teams (name, created_at, is_default) VALUES ('support', now(), true)
 -- offline (swept to 'offline' too, so lists say so).
 ALTER TABLE users ADD COLUMN presence text NOT NULL DEFAULT 'offline' CHECK (presence IN ('online', 'away', 'offline'));
 ALTER TABLE users ADD COLUMN presence_at timestamptz;
+-- How many active conversations the agent holds. Kept by every path that gives or takes one,
+-- under the agent's row lock, so one conditional statement can assign under capacity.
+ALTER TABLE users ADD COLUMN load int NOT NULL DEFAULT 0 CHECK (load >= 0);
 CREATE INDEX users_online ON users (id) WHERE presence = 'online';
 
 -- Why the bot stays quiet (agent, mute, opt-out, …) and until when; the policy reads only this.
