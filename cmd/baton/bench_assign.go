@@ -24,8 +24,9 @@ Loads N waiting handoffs (priorities 0–100, spread over teams of 50 agents) an
 of capacity 5 into a scratch database on the server of BATON_DATABASE_URL, then runs W
 concurrent assigners while simulated agents resolve what they get at once, until every handoff
 was assigned. A decision is one committed assignment transaction, timed from begin to commit.
-Afterwards SQL counts over_capacity (assignments that found their agent already at capacity,
-from the assignment intervals) and double_assigned (handoffs assigned more than once).
+over_capacity counts agents found holding more conversations than their capacity, by SQL over
+the conversations in consistent snapshots taken every 20 ms during the run and once after it;
+double_assigned counts handoffs assigned more than once, by SQL afterwards.
 `
 
 // AssignReport is the result of baton bench assign.
@@ -139,6 +140,24 @@ func benchAssign(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		})
 	}
+	// Capacity is watched from outside: consistent snapshots of who holds what, taken all along.
+	// (Timestamps cannot order an assignment after the resolve that freed its slot: each is
+	// taken before its statement waits for the agent's row.)
+	var overSeen atomic.Int64
+	wg.Go(func() {
+		for !done() {
+			var n int64
+			err := db.Pool.QueryRow(runCtx, overCapacitySQL).Scan(&n)
+			if err != nil {
+				if runCtx.Err() == nil {
+					fail(fmt.Errorf("watch capacity: %w", err))
+				}
+				return
+			}
+			overSeen.Add(n)
+			time.Sleep(20 * time.Millisecond) // a sampling period, not synchronisation
+		}
+	})
 	for w := range workers {
 		wg.Go(func() {
 			var mine []time.Duration
@@ -186,13 +205,11 @@ func benchAssign(ctx context.Context, args []string, stdout io.Writer) error {
 	slices.Sort(lat)
 	rep.Decisions = len(lat)
 	rep.P50ms, rep.P99ms, rep.MaxMs = ms(pct(lat, 0.50)), ms(pct(lat, 0.99)), ms(lat[len(lat)-1])
-	// An assignment is over capacity when, as it began, its agent already held `capacity`
-	// others (intervals from the assignments log).
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM assignments a JOIN users u ON u.id = a.user_id
-		WHERE u.capacity <= (SELECT count(*) FROM assignments b WHERE b.user_id = a.user_id AND b.id <> a.id
-			AND b.created_at <= a.created_at AND (b.ended_at IS NULL OR b.ended_at > a.created_at))`).Scan(&rep.OverCapacity); err != nil {
+	var final int64
+	if err := db.Pool.QueryRow(ctx, overCapacitySQL).Scan(&final); err != nil {
 		return fmt.Errorf("count over capacity: %w", err)
 	}
+	rep.OverCapacity = int(overSeen.Load() + final)
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT handoff_id FROM assignments GROUP BY handoff_id HAVING count(*) > 1) d`).
 		Scan(&rep.DoubleAssigned); err != nil {
 		return fmt.Errorf("count double assignments: %w", err)
@@ -206,6 +223,11 @@ func benchAssign(ctx context.Context, args []string, stdout io.Writer) error {
 		rep.Decisions, rep.Seconds, rep.P50ms, rep.P99ms, rep.MaxMs, rep.OverCapacity, rep.DoubleAssigned)
 	return nil
 }
+
+// overCapacitySQL counts agents holding more active conversations than their capacity, from
+// the conversations themselves (not the load counter under test).
+const overCapacitySQL = `SELECT count(*) FROM users u WHERE u.capacity < (SELECT count(*) FROM conversations c
+	WHERE c.assigned_user_id = u.id AND c.status = 'agent' AND c.inactive_since IS NULL)`
 
 func pct(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
