@@ -226,6 +226,11 @@ func (a *App) Work(ctx context.Context) error {
 		return (&queue.Sweeper{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Clock: a.Clock,
 			Grace: a.Config.BurstWindow + a.Config.LeaseTTL}).Run(gctx)
 	})
+	g.Go(func() error {
+		// Presence timeouts and the assignment backlog; once per period across all workers.
+		baton.Repeat(gctx, time.Second, a.DB.AgentsJob, func(err error) { a.Log.Warn("agents job", "err", err) })
+		return nil
+	})
 	a.Log.Info("workers running", "owner", owner, "concurrency", a.Config.Concurrency, "queue", a.Queues.Chat)
 	err := g.Wait()
 	// Shutdown stops taking tasks and waits for in-flight ones up to the grace period; an

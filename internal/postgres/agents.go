@@ -646,3 +646,39 @@ func (db *DB) postMessage(ctx context.Context, tx pgx.Tx, c conv, m baton.AgentM
 	}
 	return msg, nil
 }
+
+// ClaimPeriod reports whether this process runs job name for the current period: the first
+// caller after period has passed since the last run wins, every other caller of the period
+// gets false.
+func (db *DB) ClaimPeriod(ctx context.Context, name string, period time.Duration) (bool, error) {
+	now := db.Clock.Now()
+	var won bool
+	err := db.Pool.QueryRow(ctx, `INSERT INTO periodic_jobs (name, ran_at) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET ran_at = excluded.ran_at WHERE periodic_jobs.ran_at <= $3
+		RETURNING true`, name, now, now.Add(-period)).Scan(&won)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim period of %s: %w", name, err)
+	}
+	return won, nil
+}
+
+// AgentsPeriod is how often the agents job runs (across all worker processes together).
+const AgentsPeriod = 5 * time.Second
+
+// AgentsJob is the periodic agents job: agents whose heartbeat stopped go offline, waiting
+// handoffs get a team, and the backlog goes to agents with free slots (conversations handed
+// off while every agent was busy, or routed since).
+func (db *DB) AgentsJob(ctx context.Context) error {
+	won, err := db.ClaimPeriod(ctx, "agents", AgentsPeriod)
+	if err != nil || !won {
+		return err
+	}
+	if _, err := db.SweepPresence(ctx, PresenceTimeout); err != nil {
+		return err
+	}
+	_, err = db.AssignBacklog(ctx, nil, 1000)
+	return err
+}

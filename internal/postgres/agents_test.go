@@ -524,3 +524,54 @@ func TestEnsureDefaultTeam(t *testing.T) {
 		t.Errorf("blank name: %v; want invalid", err)
 	}
 }
+
+// The periodic job runs once per period however many workers call it, and assigns what was
+// handed off while an agent was online.
+func TestAgentsJob(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, clock := setup(t)
+	ann := agent(t, db, "ann@example.com", 5, "support")
+	conv := handedOff(t, db, "c1")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 4 {
+		wg.Go(func() {
+			ok, err := db.ClaimPeriod(ctx, "test", postgres.AgentsPeriod)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Errorf("%d of 4 callers ran the job in one period; want 1", won)
+	}
+	if err := db.AgentsJob(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, owner := status(t, db, conv); deref(owner) != ann.ID {
+		t.Fatalf("the job did not assign the waiting conversation to the online agent (owner %d)", deref(owner))
+	}
+	second := handedOff(t, db, "c2")
+	if err := db.AgentsJob(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := status(t, db, second); st != baton.StatusQueued {
+		t.Errorf("the job ran twice in one period (status %s)", st)
+	}
+	clock.Advance(postgres.AgentsPeriod)
+	if err := db.AgentsJob(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := status(t, db, second); st != baton.StatusAgent {
+		t.Errorf("status %s after the next period; want agent", st)
+	}
+	loadMatches(t, db)
+}

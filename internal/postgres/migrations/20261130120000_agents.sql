@@ -75,3 +75,10 @@ ALTER TABLE customers ADD COLUMN IF NOT EXISTS opted_out_at timestamptz;
 -- The waiting queue: open, unassigned handoffs per team, highest priority, then longest wait.
 CREATE INDEX handoffs_queue ON handoffs (team_id, priority DESC, created_at, id)
     WHERE resolved_at IS NULL AND assigned_user_id IS NULL;
+
+-- Periodic jobs claim their period here, so a job runs once per period however many worker
+-- processes run it.
+CREATE TABLE periodic_jobs (
+    name   text PRIMARY KEY,
+    ran_at timestamptz NOT NULL
+);
