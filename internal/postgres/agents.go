@@ -80,17 +80,25 @@ func defaultTeam(ctx context.Context, q pgx.Tx) (int64, error) {
 // EnsureDefaultTeam makes the team called name the default, creating it if needed (`baton
 // migrate` runs it with BATON_DEFAULT_TEAM).
 func (db *DB) EnsureDefaultTeam(ctx context.Context, name string) (baton.Team, error) {
+	return SetDefaultTeam(ctx, db.Pool, name, db.Clock.Now())
+}
+
+// SetDefaultTeam is EnsureDefaultTeam on any connection (migrate has no pool).
+func SetDefaultTeam(ctx context.Context, conn interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}, name string, now time.Time) (baton.Team, error) {
 	if err := validTeamName(name); err != nil {
 		return baton.Team{}, err
 	}
+	name = strings.TrimSpace(name)
 	var t baton.Team
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE teams SET is_default = false WHERE is_default AND name <> $1`, strings.TrimSpace(name)); err != nil {
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE teams SET is_default = false WHERE is_default AND name <> $1`, name); err != nil {
 			return fmt.Errorf("unset default team: %w", err)
 		}
 		return tx.QueryRow(ctx, `INSERT INTO teams (name, created_at, is_default) VALUES ($1, $2, true)
-			ON CONFLICT (name) DO UPDATE SET is_default = true RETURNING id, name, created_at`,
-			strings.TrimSpace(name), db.Clock.Now()).Scan(&t.ID, &t.Name, &t.CreatedAt)
+			ON CONFLICT (name) DO UPDATE SET is_default = true RETURNING id, name, created_at`, name, now).
+			Scan(&t.ID, &t.Name, &t.CreatedAt)
 	})
 	if err != nil {
 		return t, fmt.Errorf("set default team %s: %w", name, err)
