@@ -302,6 +302,12 @@ func (db *DB) transferToAgent(ctx context.Context, tx pgx.Tx, actorID int64, c c
 			return fmt.Errorf("find the agent's team: %w", err)
 		}
 	}
+	if c.assigned != nil {
+		// Both agents' rows, in id order: two transfers the opposite way cannot deadlock.
+		if _, err := tx.Exec(ctx, `SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE`, []int64{*c.assigned, userID}); err != nil {
+			return fmt.Errorf("lock agents: %w", err)
+		}
+	}
 	if err := lockAgent(ctx, tx, userID); err != nil {
 		return err
 	}
