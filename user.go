@@ -15,14 +15,16 @@ func (r Role) Valid() bool { return r == RoleAdmin || r == RoleAgent }
 
 // User is an admin or an agent.
 type User struct {
-	ID        int64     `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
-	Status    string    `json:"status"` // active | disabled
-	Capacity  int       `json:"capacity"`
-	TeamIDs   []int64   `json:"team_ids"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       int64   `json:"id"`
+	Email    string  `json:"email"`
+	Name     string  `json:"name"`
+	Role     Role    `json:"role"`
+	Status   string  `json:"status"` // active | disabled
+	Capacity int     `json:"capacity"`
+	TeamIDs  []int64 `json:"team_ids"`
+	// InDefaultTeam is true for members of the default team, who see conversations without a team.
+	InDefaultTeam bool      `json:"in_default_team"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // Team groups agents; conversations and intents can belong to one.
@@ -32,10 +34,14 @@ type Team struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// CanSeeTeam reports whether u may see a resource owned by team (nil = no team).
+// CanSeeTeam reports whether u may see a resource owned by team. A resource without a team
+// (nil) is the default team's until routing gives it one.
 func (u *User) CanSeeTeam(team *int64) bool {
-	if u.Role == RoleAdmin || team == nil {
+	if u.Role == RoleAdmin {
 		return true
+	}
+	if team == nil {
+		return u.InDefaultTeam
 	}
 	for _, id := range u.TeamIDs {
 		if id == *team {

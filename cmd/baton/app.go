@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -112,6 +113,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if len(applied) == 0 {
 		fmt.Fprintln(stdout, "database is up to date")
+	}
+	if _, err := postgres.SetDefaultTeam(ctx, conn, cfg.DefaultTeam, time.Now()); err != nil {
+		return err
 	}
 	return nil
 }

@@ -7,12 +7,14 @@ import (
 
 const benchHelp = `Usage: baton bench SUBCOMMAND [flags]   (--json for machine-readable output)
 
+  assign    --handoffs N --agents A --workers W                 auto-assignment: decision latency, capacity, double assignment
   pipeline  --conversations N --messages M --gap D --rate R   the real ingest → turn → delivery path
   retrieval --chunks N                                        hybrid retrieval latency and HNSW recall
 `
 
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	return subcommands(ctx, "bench", args, stdout, map[string]func(context.Context, []string, io.Writer) error{
+		"assign":    benchAssign,
 		"pipeline":  benchPipeline,
 		"retrieval": benchRetrieval,
 	}, benchHelp)

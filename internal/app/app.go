@@ -137,6 +137,7 @@ func (a *App) Server() *web.Server {
 		MetricsToken: a.Config.MetricsToken, MetricsElsewhere: a.Config.MetricsAddr != ""})
 	s.MountChannels(a.Channels, a.DB, a.Config.BurstWindow, a.Config.IdleResolve)
 	s.MountConversations(a.DB)
+	s.MountAgent(a.DB)
 	s.MountUsers(a.DB)
 	s.MountIntents(a.Intents, a.Clock)
 	s.MountKnowledge(a.Knowledge)
@@ -224,6 +225,11 @@ func (a *App) Work(ctx context.Context) error {
 	g.Go(func() error {
 		return (&queue.Sweeper{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Clock: a.Clock,
 			Grace: a.Config.BurstWindow + a.Config.LeaseTTL}).Run(gctx)
+	})
+	g.Go(func() error {
+		// Presence timeouts and the assignment backlog; once per period across all workers.
+		baton.Repeat(gctx, time.Second, a.DB.AgentsJob, func(err error) { a.Log.Warn("agents job", "err", err) })
+		return nil
 	})
 	a.Log.Info("workers running", "owner", owner, "concurrency", a.Config.Concurrency, "queue", a.Queues.Chat)
 	err := g.Wait()

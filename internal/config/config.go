@@ -45,6 +45,7 @@ type Config struct {
 	FetchAllowHosts   []string
 	MetricsToken      string
 	MetricsAddr       string
+	DefaultTeam       string
 
 	// AnswerMinConfidence is the knowledge base's answer threshold (see knowledge.DefaultMinConfidence).
 	AnswerMinConfidence float64
@@ -88,6 +89,7 @@ func (c *Config) fields() []field {
 		{"BATON_FETCH_ALLOW_HOSTS", "fetch-allow-hosts", "comma-separated host or host:port list that knowledge URL imports may fetch although it resolves to an internal address (loopback, private, link-local, cloud metadata), e.g. wiki.internal,10.0.0.5:8080; every other internal address is refused", "", "", &c.FetchAllowHosts},
 		{"BATON_METRICS_TOKEN", "metrics-token", "bearer token GET /metrics requires; unset = /metrics answers anyone who reaches it", "", "all", &c.MetricsToken},
 		{"BATON_METRICS_ADDR", "metrics-addr", "serve /metrics on this host:port (e.g. a private interface) instead of BATON_HTTP_ADDR", "", "", &c.MetricsAddr},
+		{"BATON_DEFAULT_TEAM", "default-team", "the team handoffs go to when their intent names none; it sees conversations without a team (baton migrate creates it)", "support", "", &c.DefaultTeam},
 	}
 }
 
@@ -234,6 +236,9 @@ func (c *Config) Validate() error {
 		if err := checkHostPort(h); err != nil {
 			bad("BATON_FETCH_ALLOW_HOSTS", "%q: %v", h, err)
 		}
+	}
+	if n := len(strings.TrimSpace(c.DefaultTeam)); n == 0 || n > 100 {
+		bad("BATON_DEFAULT_TEAM", "must be 1..100 characters")
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

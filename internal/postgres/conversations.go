@@ -31,7 +31,8 @@ func (db *DB) ListConversations(ctx context.Context, f baton.ConversationFilter)
 		add("c.id < $%d", f.After)
 	}
 	if !f.AllTeams {
-		add("(c.team_id IS NULL OR c.team_id = ANY($%d))", f.Teams)
+		// A conversation without a team is the default team's until routing gives it one.
+		add("(c.team_id = ANY($%[1]d) OR c.team_id IS NULL AND EXISTS (SELECT FROM teams WHERE is_default AND id = ANY($%[1]d)))", f.Teams)
 	}
 	q := `SELECT ` + conversationColumns + ` FROM conversations c JOIN customers cu ON cu.id = c.customer_id`
 	if len(where) > 0 {
@@ -62,23 +63,6 @@ func (db *DB) Conversation(ctx context.Context, id int64) (baton.Conversation, e
 		return c, fmt.Errorf("list messages: %w", err)
 	}
 	return c, nil
-}
-
-// Resolve closes the current episode of a conversation explicitly.
-func (db *DB) Resolve(ctx context.Context, actorID, id int64) error {
-	now := db.Clock.Now()
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		var episode int
-		if err := tx.QueryRow(ctx, `UPDATE conversations SET status = 'resolved', assigned_user_id = NULL, updated_at = $2
-			WHERE id = $1 RETURNING episode`, id, now).Scan(&episode); err != nil {
-			return notFound(err, "conversation")
-		}
-		if _, err := tx.Exec(ctx, `UPDATE episodes SET resolved_at = $3, resolution = 'explicit'
-			WHERE conversation_id = $1 AND number = $2 AND resolved_at IS NULL`, id, episode, now); err != nil {
-			return fmt.Errorf("resolve episode: %w", err)
-		}
-		return Audit(ctx, tx, db, actorID, "resolve", "conversation", fmt.Sprint(id), nil, nil)
-	})
 }
 
 // ConversationOf returns the id of a customer's conversation on a channel.

@@ -30,11 +30,12 @@ func HashToken(token string) []byte {
 }
 
 const userColumns = `u.id, u.email, u.name, u.role, u.status, u.capacity, u.created_at,
-	coalesce((SELECT array_agg(team_id ORDER BY team_id) FROM team_members m WHERE m.user_id = u.id), '{}')`
+	coalesce((SELECT array_agg(team_id ORDER BY team_id) FROM team_members m WHERE m.user_id = u.id), '{}'),
+	EXISTS (SELECT FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id AND t.is_default)`
 
 func scanUser(r pgx.Row) (baton.User, error) {
 	var u baton.User
-	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Status, &u.Capacity, &u.CreatedAt, &u.TeamIDs)
+	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Status, &u.Capacity, &u.CreatedAt, &u.TeamIDs, &u.InDefaultTeam)
 	return u, err
 }
 
@@ -187,7 +188,7 @@ func (db *DB) UserBySession(ctx context.Context, sid string) (baton.User, string
 	var u baton.User
 	err := db.Pool.QueryRow(ctx, `SELECT `+userColumns+`, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.status = 'active'`, HashToken(sid), db.Clock.Now()).
-		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Status, &u.Capacity, &u.CreatedAt, &u.TeamIDs, &csrf)
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Status, &u.Capacity, &u.CreatedAt, &u.TeamIDs, &u.InDefaultTeam, &csrf)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return baton.User{}, "", baton.Errorf(baton.ErrUnauthorized, "unauthorized", "session expired or unknown")
 	}

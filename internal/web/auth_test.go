@@ -52,7 +52,7 @@ func TestUnauthenticatedRequestsGet401(t *testing.T) {
 			}
 		}
 	})
-	if n := ts.count(t, `SELECT count(*) FROM teams`); n != 0 {
+	if n := ts.count(t, `SELECT count(*) FROM teams WHERE NOT is_default`); n != 0 {
 		t.Errorf("%d teams created by unauthenticated requests, want 0", n)
 	}
 	ts.do(t, call{method: "GET", path: "/v1/auth/me", token: token}).wantStatus(t, http.StatusOK)
@@ -322,7 +322,7 @@ func TestSessionCSRF(t *testing.T) {
 		}
 	})
 	var names []string
-	if err := ts.db.Pool.QueryRow(t.Context(), `SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM teams`).Scan(&names); err != nil {
+	if err := ts.db.Pool.QueryRow(t.Context(), `SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM teams WHERE NOT is_default`).Scan(&names); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := strings.Join(names, ","), "bearer,right-csrf"; got != want {

@@ -12,7 +12,8 @@ import (
 type Conversations interface {
 	ListConversations(ctx context.Context, f baton.ConversationFilter) ([]baton.Conversation, error)
 	Conversation(ctx context.Context, id int64) (baton.Conversation, error)
-	Resolve(ctx context.Context, actorID, id int64) error
+	// HandoffOf returns the conversation's latest handoff package, nil if it never had one.
+	HandoffOf(ctx context.Context, id int64) (*baton.HandoffView, error)
 }
 
 // MountConversations registers the read API for agents and admins.
@@ -62,18 +63,15 @@ func (s *Server) MountConversations(store Conversations) {
 		if c.Messages == nil {
 			c.Messages = []baton.Message{}
 		}
-		return WriteJSON(w, http.StatusOK, c)
-	})
-	s.Handle("POST /v1/conversations/{id}/resolve", Agent, 0, func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.visibleConversation(r, store)
+		h, err := store.HandoffOf(r.Context(), c.ID)
 		if err != nil {
 			return err
 		}
-		if err := store.Resolve(r.Context(), Actor(r), c.ID); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		// The handoff package sits at the top: an agent starts from it, not the transcript.
+		return WriteJSON(w, http.StatusOK, struct {
+			Handoff *baton.HandoffView `json:"handoff"`
+			baton.Conversation
+		}{h, c})
 	})
 }
 

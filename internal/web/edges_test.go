@@ -29,7 +29,7 @@ func TestTrailingDataAfterJSONIsRefused(t *testing.T) {
 	ts := newTestServer(t)
 	_, admin := ts.user(t, baton.RoleAdmin)
 	msg := webhookBody("ada", "m1", "hi")
-	team := `{"name":"support"}`
+	team := `{"name":"sales"}`
 	tests := []struct {
 		name string
 		call call
@@ -52,7 +52,7 @@ func TestTrailingDataAfterJSONIsRefused(t *testing.T) {
 			})
 		}
 	})
-	if n := ts.count(t, `SELECT count(*) FROM messages`) + ts.count(t, `SELECT count(*) FROM teams`); n != 0 {
+	if n := ts.count(t, `SELECT count(*) FROM messages`) + ts.count(t, `SELECT count(*) FROM teams WHERE NOT is_default`); n != 0 {
 		t.Errorf("refused requests stored %d rows, want 0", n)
 	}
 	// Trailing whitespace is still fine.
@@ -106,7 +106,7 @@ func TestUnreadableBodiesAre400AndStoreNothing(t *testing.T) {
 	_, admin := ts.user(t, baton.RoleAdmin)
 	addr := ts.Listener.Addr().String()
 	msg := webhookBody("ada", "m1", "hi")
-	team := `{"name":"support"}`
+	team := `{"name":"sales"}`
 	head := func(path, auth, framing string) string {
 		return "POST " + path + " HTTP/1.1\r\nHost: baton\r\nContent-Type: application/json\r\n" + auth + framing + "\r\n"
 	}
@@ -133,7 +133,7 @@ func TestUnreadableBodiesAre400AndStoreNothing(t *testing.T) {
 			})
 		}
 	})
-	if n := ts.count(t, `SELECT count(*) FROM messages`) + ts.count(t, `SELECT count(*) FROM teams`); n != 0 {
+	if n := ts.count(t, `SELECT count(*) FROM messages`) + ts.count(t, `SELECT count(*) FROM teams WHERE NOT is_default`); n != 0 {
 		t.Errorf("unreadable requests stored %d rows, want 0", n)
 	}
 	// The same bodies, complete, are accepted.

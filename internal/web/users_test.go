@@ -385,6 +385,11 @@ func TestTeams(t *testing.T) {
 		Teams []baton.Team `json:"teams"`
 	}
 	r.decode(t, &out)
+	// The default team, support, comes with the schema.
+	if len(out.Teams) == 0 || out.Teams[0].Name != "support" {
+		t.Fatalf("teams = %+v, want the default team support first", out.Teams)
+	}
+	out.Teams = out.Teams[1:]
 	want := []baton.Team{created["Billing"], created["Night shift"]}
 	if fmt.Sprint(out.Teams) != fmt.Sprint(want) {
 		t.Errorf("teams = %+v, want %+v", out.Teams, want)

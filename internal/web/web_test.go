@@ -82,6 +82,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 func mountCore(s *web.Server, db *postgres.DB) {
 	s.MountChannels(channel.Registry{"webhook": &channel.Webhook{Secrets: []string{webhookSecret}, Clock: db.Clock}}, db, 0, 24*time.Hour)
 	s.MountConversations(db)
+	s.MountAgent(db)
 	s.MountUsers(db)
 }
 
@@ -108,7 +109,7 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts"}
+var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts"}
 
 var userSeq atomic.Int64
 
@@ -499,7 +500,7 @@ func TestMalformedJSONBodies(t *testing.T) {
 			t.Parallel()
 			ts.do(t, call{method: "POST", path: "/v1/admin/teams", body: tt.body, token: adminToken}).
 				wantError(t, http.StatusBadRequest, "invalid_request")
-			if n := ts.count(t, `SELECT count(*) FROM teams`); n != 0 {
+			if n := ts.count(t, `SELECT count(*) FROM teams WHERE NOT is_default`); n != 0 {
 				t.Errorf("%d teams created by malformed requests, want 0", n)
 			}
 		})
