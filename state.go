@@ -1,6 +1,9 @@
 package baton
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Stage is where a conversation stands from the bot's side.
 type Stage string
@@ -73,4 +76,11 @@ const (
 // Handoff is a turn's decision to pass the conversation to people.
 type Handoff struct {
 	Reason HandoffReason `json:"reason"`
+	// Where it goes and how urgent it is (routing: the intent's team, else the default team).
+	TeamID   int64      `json:"team_id,omitempty"`
+	Team     string     `json:"team,omitempty"`
+	Priority int        `json:"priority,omitempty"`
+	SLADueAt *time.Time `json:"sla_due_at,omitempty"`
+	// Package is the handoff package for the agent (issue, tried, details, sentiment, next step).
+	Package json.RawMessage `json:"package,omitempty"`
 }

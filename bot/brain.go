@@ -48,6 +48,7 @@ type Brain struct {
 	Knowledge Answerer       // nil: no knowledge base; questions are offered a person
 	LLM       Understander   // nil: offline; otherwise one structured call per turn refines the intent
 	Prompts   prompts.Source // read once per turn: an admin's activation applies from the next turn
+	Staff     Staffing       // nil: a handoff is told no wait or hours
 	Clock     baton.Clock
 	Log       *slog.Logger
 	Settings  Settings
@@ -92,8 +93,12 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 	if lang := u.language; lang != "" {
 		next.Language = lang
 	}
+	var notice handoffNotice
+	if d.Handoff != nil {
+		d.Handoff, notice = b.planHandoff(ctx, st, u, d, next, in.Now)
+	}
 	reply, err := b.compose(ctx, d, composeInput{name: firstName(customerName(conv, u.details)), topic: conv.State.Topic,
-		details: u.details, last: lastBotText(st), intents: b.Intents, topics: s.Topics})
+		details: u.details, last: lastBotText(st), intents: b.Intents, topics: s.Topics, notice: notice})
 	if err != nil {
 		return out, err
 	}
@@ -104,6 +109,7 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 		out.Handoff = d.Handoff
 		out.Status = baton.StatusQueued
 		out.Trace["handoff_reason"] = string(d.Handoff.Reason)
+		out.Trace["handoff_team"], out.Trace["handoff_priority"] = d.Handoff.Team, d.Handoff.Priority
 	}
 	if summary, ok := b.summarise(st, &next, d, u, in.Now); ok {
 		out.Summary = &summary
@@ -316,6 +322,9 @@ func (b *Brain) settings() Settings {
 	}
 	if s.WelcomeBackGap <= 0 {
 		s.WelcomeBackGap = d.WelcomeBackGap
+	}
+	if s.HandoffSLA <= 0 {
+		s.HandoffSLA = d.HandoffSLA
 	}
 	if len(s.Topics) == 0 {
 		s.Topics = topics(b.Intents.Intents())

@@ -90,11 +90,13 @@ type Settings struct {
 	WelcomeBackGap    time.Duration // a customer silent this long is welcomed back
 	ClarifyConfidence float64       // below this an unanswered question suggests no article (0: the answerer decides)
 	Topics            []string      // what the bot can help with, for out-of-scope replies
+	HandoffSLA        time.Duration // a handoff is due this much of the team's open time after it
 }
 
 // DefaultSettings are the policy's defaults.
 func DefaultSettings() Settings {
-	return Settings{QueuedAckInterval: 4 * time.Hour, FrustrationTrend: -0.5, MaxAsks: 3, WelcomeBackGap: 6 * time.Hour}
+	return Settings{QueuedAckInterval: 4 * time.Hour, FrustrationTrend: -0.5, MaxAsks: 3, WelcomeBackGap: 6 * time.Hour,
+		HandoffSLA: 4 * time.Hour}
 }
 
 // Input is everything the policy decides on. It is built from the turn's state and the

@@ -19,6 +19,7 @@ type composeInput struct {
 	last    string // the bot's previous public message
 	intents *intents.Model
 	topics  []string // what the bot can help with (Settings.Topics)
+	notice  handoffNotice
 }
 
 // compose renders a decision's actions into one public reply (nil when silent), citing every
@@ -123,7 +124,16 @@ func (b *Brain) renderActions(ctx context.Context, d Decision, in composeInput, 
 		case ActOfferDeclined:
 			s, err = r(prompts.OfferDeclined, prompts.CustomerInput{CustomerName: in.name})
 		case ActHandoff:
-			s, err = r(prompts.AckHandoff, prompts.AckHandoffInput{CustomerName: in.name})
+			switch n := in.notice; n.kind {
+			case prompts.HandoffInHours:
+				s, err = r(n.kind, prompts.HandoffInHoursInput{CustomerName: in.name, Wait: n.wait})
+			case prompts.HandoffNobodyOnline:
+				s, err = r(n.kind, prompts.CustomerInput{CustomerName: in.name})
+			case prompts.HandoffAfterHours:
+				s, err = r(n.kind, prompts.HandoffAfterHoursInput{CustomerName: in.name, OpensAt: n.opensAt, Zone: n.zone})
+			default:
+				s, err = r(prompts.AckHandoff, prompts.AckHandoffInput{CustomerName: in.name})
+			}
 		case ActSmallTalk:
 			s, err = r(prompts.SmallTalk, prompts.SmallTalkInput{Kind: a.Talk, CustomerName: in.name})
 		case ActAcknowledge:
@@ -196,20 +206,23 @@ func (b *Brain) render(ctx context.Context, name prompts.Name, data any) (string
 
 // fallbacks stand in for templates that fail to render.
 var fallbacks = map[prompts.Name]string{
-	prompts.Greeting:        "Hi! How can I help you today?",
-	prompts.GreetShort:      "Hi!",
-	prompts.WelcomeBack:     "Welcome back! How can I help today?",
-	prompts.Clarify:         "Could you tell me a bit more about what you need?",
-	prompts.OfferPerson:     "Would you like me to pass this to a person from our team? (yes/no)",
-	prompts.OfferDeclined:   "No problem. What else can I help you with?",
-	prompts.AckHandoff:      "I've passed this to a person from our team, who will reply here.",
-	prompts.AckQueued:       "A person from our team has your question and will reply here.",
-	prompts.Acknowledge:     "You're welcome! Is there anything else I can help with?",
-	prompts.OutOfScope:      "Sorry, that's not something I can help with — I can pass you to a person if you'd like.",
-	prompts.DetailsReceived: "Thanks, I have that.",
-	prompts.GatherReminder:  "When you have a moment, I still need the details I asked for.",
-	prompts.ExplainDetail:   "I need those details to look into this and pass it to the right person; they are used for nothing else.",
-	prompts.SmallTalk:       "How can I help you today?",
+	prompts.Greeting:            "Hi! How can I help you today?",
+	prompts.GreetShort:          "Hi!",
+	prompts.WelcomeBack:         "Welcome back! How can I help today?",
+	prompts.Clarify:             "Could you tell me a bit more about what you need?",
+	prompts.OfferPerson:         "Would you like me to pass this to a person from our team? (yes/no)",
+	prompts.OfferDeclined:       "No problem. What else can I help you with?",
+	prompts.AckHandoff:          "I've passed this to a person from our team, who will reply here.",
+	prompts.AckQueued:           "A person from our team has your question and will reply here.",
+	prompts.HandoffInHours:      "I've passed this to a person from our team, who will reply here.",
+	prompts.HandoffNobodyOnline: "I've passed this to our team; a person will reply here as soon as someone is free.",
+	prompts.HandoffAfterHours:   "I've passed this to our team; a person will reply here when they're back.",
+	prompts.Acknowledge:         "You're welcome! Is there anything else I can help with?",
+	prompts.OutOfScope:          "Sorry, that's not something I can help with — I can pass you to a person if you'd like.",
+	prompts.DetailsReceived:     "Thanks, I have that.",
+	prompts.GatherReminder:      "When you have a moment, I still need the details I asked for.",
+	prompts.ExplainDetail:       "I need those details to look into this and pass it to the right person; they are used for nothing else.",
+	prompts.SmallTalk:           "How can I help you today?",
 }
 
 func nonEmpty(ss []string) []string {

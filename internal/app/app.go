@@ -152,7 +152,7 @@ func (a *App) Decider() bot.Decider { return a.decider }
 func (a *App) Brain() *bot.Brain {
 	settings := bot.DefaultSettings()
 	settings.QueuedAckInterval = a.Config.QueuedAckInterval
-	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: a.Prompts, Clock: a.Clock, Log: a.Log,
+	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: a.Prompts, Clock: a.Clock, Log: a.Log, Staff: a.DB,
 		Knowledge: kbAnswerer{a.Knowledge}, Settings: settings}
 	if a.LLM != nil {
 		b.LLM = &llmUnderstander{client: a.LLM, prompts: a.Prompts}

@@ -1,6 +1,7 @@
 package convtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -107,6 +108,21 @@ func (r *runner) log(format string, args ...any) {
 
 func (r *runner) run(ctx context.Context) {
 	r.sender = baton.Sender{ID: "script-" + randomID(), Name: r.s.Customer.Name, Email: r.s.Customer.Email, Phone: r.s.Customer.Phone}
+	if st := r.s.Start; st != nil {
+		c, ok := r.b.Clock.(advancer)
+		if !ok {
+			r.fail(0, "start: the Baton's clock (%T) cannot be advanced", r.b.Clock)
+			return
+		}
+		now := r.b.Clock.Now()
+		at, err := st.Next(now)
+		if err != nil {
+			r.fail(0, "start: %v", err)
+			return
+		}
+		c.Advance(at.Sub(now))
+		r.log("    (the clock starts at %s)", at.Format("Mon 2 Jan 15:04 MST"))
+	}
 	if err := r.setup(ctx); err != nil {
 		r.fail(0, "setup: %v", err)
 		return
@@ -212,6 +228,48 @@ func (r *runner) setup(ctx context.Context) error {
 		}
 		if _, err := r.b.Knowledge.EmbedPending(ctx, nil); err != nil {
 			return fmt.Errorf("embed articles: %w", err)
+		}
+	}
+	return r.setupPeople(ctx)
+}
+
+// setupPeople creates the script's teams with their hours and its agents with their presence.
+func (r *runner) setupPeople(ctx context.Context) error {
+	teams := map[string]int64{}
+	existing, err := r.b.DB.ListTeams(ctx)
+	if err != nil {
+		return fmt.Errorf("list teams: %w", err)
+	}
+	for _, t := range existing {
+		teams[t.Name] = t.ID
+	}
+	for _, tm := range r.s.Setup.Teams {
+		id, ok := teams[tm.Name]
+		if !ok {
+			t, err := r.b.DB.CreateTeam(ctx, 0, tm.Name)
+			if err != nil {
+				return fmt.Errorf("create team %s: %w", tm.Name, err)
+			}
+			id, teams[tm.Name] = t.ID, t.ID
+		}
+		if tm.Hours != nil {
+			raw, err := json.Marshal(tm.Hours)
+			if err != nil {
+				return fmt.Errorf("team %s hours: %w", tm.Name, err)
+			}
+			if err := r.b.DB.SetTeamHours(ctx, 0, id, raw); err != nil {
+				return fmt.Errorf("team %s hours: %w", tm.Name, err)
+			}
+		}
+	}
+	for _, a := range r.s.Setup.Agents {
+		u, _, err := r.b.DB.CreateUser(ctx, 0, baton.NewUser{Email: a.Email, Name: a.Email, Role: baton.RoleAgent,
+			Capacity: cmp.Or(a.Capacity, 5), Teams: []string{a.Team}})
+		if err != nil {
+			return fmt.Errorf("create agent %s: %w", a.Email, err)
+		}
+		if err := r.b.DB.SetPresence(ctx, u.ID, baton.Presence(cmp.Or(a.Presence, string(baton.PresenceOnline)))); err != nil {
+			return fmt.Errorf("agent %s presence: %w", a.Email, err)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ package convtest
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/intents"
 )
 
@@ -26,7 +28,45 @@ type Script struct {
 	Customer Customer          `yaml:"customer"`
 	Env      map[string]string `yaml:"env"`
 	Setup    Setup             `yaml:"setup"`
+	Start    *Start            `yaml:"start"`
 	Steps    []Step            `yaml:"steps"`
+}
+
+// Start moves the clock forward, before anything happens, to the next given weekday and time
+// in a timezone (business hours depend on it): `start: {weekday: sat, time: "10:00",
+// timezone: Europe/Berlin}`.
+type Start struct {
+	Weekday  string `yaml:"weekday"`
+	Time     string `yaml:"time"`
+	Timezone string `yaml:"timezone"`
+}
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
+	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// Next returns the first moment after now that is the start's weekday and time in its zone.
+func (st Start) Next(now time.Time) (time.Time, error) {
+	day, ok := weekdays[strings.ToLower(st.Weekday)]
+	if !ok {
+		return time.Time{}, fmt.Errorf("weekday must be one of mon..sun, got %q", st.Weekday)
+	}
+	clock, err := time.Parse("15:04", st.Time)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time must be HH:MM, got %q", st.Time)
+	}
+	loc, err := time.LoadLocation(cmp.Or(st.Timezone, "UTC"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("timezone: %w", err)
+	}
+	local := now.In(loc)
+	for i := range 8 {
+		y, m, d := local.AddDate(0, 0, i).Date()
+		t := time.Date(y, m, d, clock.Hour(), clock.Minute(), 0, 0, loc)
+		if t.Weekday() == day && t.After(now) {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("no %s %s ahead", st.Weekday, st.Time)
 }
 
 // Customer is who speaks; the id is generated per run.
@@ -41,6 +81,23 @@ type Setup struct {
 	DetailTypes []intents.DetailType `yaml:"detail_types"` // admin-defined detail types, saved first
 	Intents     []intents.Intent     `yaml:"intents"`      // saved through the catalog, beside the demo intents
 	Articles    []Article            `yaml:"articles"`     // imported and published
+	Teams       []Team               `yaml:"teams"`        // created (or found, like support) with their hours
+	Agents      []Agent              `yaml:"agents"`       // people who take handoffs
+}
+
+// Team is a team of a script's setup; Hours is its schedule as the admin API takes it
+// ({"timezone", "weekly": {"mon": ["09:00-17:00"]}, "holidays"}), none: always open.
+type Team struct {
+	Name  string         `yaml:"name"`
+	Hours map[string]any `yaml:"hours"`
+}
+
+// Agent is a person of a script's setup, online unless Presence says otherwise.
+type Agent struct {
+	Email    string `yaml:"email"`
+	Team     string `yaml:"team"`
+	Capacity int    `yaml:"capacity"`
+	Presence string `yaml:"presence"`
 }
 
 // Article is a help-centre article of a script's setup.
@@ -246,6 +303,24 @@ func (s *Script) validate() error {
 	for i, in := range s.Setup.Intents {
 		if err := in.Validate(); err != nil {
 			bad("setup.intents[%d] (%s): %v", i, in.Name, err)
+		}
+	}
+	if s.Start != nil {
+		if _, err := s.Start.Next(time.Now()); err != nil {
+			bad("start: %v", err)
+		}
+	}
+	for i, tm := range s.Setup.Teams {
+		if strings.TrimSpace(tm.Name) == "" {
+			bad("setup.teams[%d]: name is required", i)
+		}
+	}
+	for i, a := range s.Setup.Agents {
+		if a.Email == "" || a.Team == "" {
+			bad("setup.agents[%d]: email and team are required", i)
+		}
+		if a.Presence != "" && !baton.Presence(a.Presence).Valid() {
+			bad("setup.agents[%d]: presence must be online, away or offline", i)
 		}
 	}
 	for i, a := range s.Setup.Articles {

@@ -88,13 +88,18 @@ func (tc *turnCommit) conversation() error {
 			lastReply = &tc.now
 		}
 	}
+	var team *int64 // a handoff routes the conversation to its team
+	if h := out.Handoff; h != nil && h.TeamID != 0 {
+		team = &h.TeamID
+	}
 	id, owner, now := tc.arg(tc.l.ConversationID), tc.arg(tc.l.Owner), tc.arg(tc.now)
 	tc.cte("f", `UPDATE conversations SET lease_owner = NULL, lease_expires_at = NULL,
 			lease_token = lease_token + CASE WHEN `+owner+` = '' THEN 1 ELSE 0 END,
 			details = details || `+tc.arg(dj)+`::jsonb, status = coalesce(nullif(`+tc.arg(string(out.Status))+`, ''), status),
 			sentiment_trend = coalesce(`+tc.arg(out.Sentiment)+`, sentiment_trend),
 			last_reply_at = coalesce(`+tc.arg(lastReply)+`::timestamptz, last_reply_at), updated_at = `+now+`,
-			state = coalesce(`+tc.arg(state)+`::jsonb, state), summary = coalesce(`+tc.arg(out.Summary)+`, summary)
+			state = coalesce(`+tc.arg(state)+`::jsonb, state), summary = coalesce(`+tc.arg(out.Summary)+`, summary),
+			team_id = coalesce(`+tc.arg(team)+`::bigint, team_id)
 		WHERE id = `+id+` AND lease_token = `+tc.arg(tc.l.Token)+` AND CASE WHEN `+owner+` = ''
 			THEN lease_expires_at IS NULL OR lease_expires_at <= `+now+` ELSE lease_owner = `+owner+` END
 		RETURNING id, channel, episode, lease_token`)
@@ -188,8 +193,18 @@ func (tc *turnCommit) handoff() error {
 	if tc.out.Handoff == nil {
 		return nil
 	}
-	tc.cte("h", `INSERT INTO handoffs (conversation_id, episode, reason, created_at)
-		SELECT id, episode, `+tc.arg(string(tc.out.Handoff.Reason))+`, `+tc.arg(tc.now)+` FROM f`)
+	h := tc.out.Handoff
+	pkg := h.Package
+	if len(pkg) == 0 {
+		pkg = json.RawMessage(`{}`)
+	}
+	var team *int64
+	if h.TeamID != 0 {
+		team = &h.TeamID
+	}
+	tc.cte("h", `INSERT INTO handoffs (conversation_id, episode, reason, created_at, priority, team_id, summary, sla_due_at)
+		SELECT id, episode, `+tc.arg(string(h.Reason))+`, `+tc.arg(tc.now)+`, `+tc.arg(min(max(h.Priority, 0), 100))+`,
+			`+tc.arg(team)+`::bigint, `+tc.arg(string(pkg))+`::jsonb, `+tc.arg(h.SLADueAt)+`::timestamptz FROM f`)
 	return nil
 }
 
