@@ -45,6 +45,11 @@ type Config struct {
 	FetchAllowHosts   []string
 	MetricsToken      string
 	MetricsAddr       string
+	DeliveryTimeout   time.Duration
+	DeliveryInFlight  int
+	DeliveryRetryFor  time.Duration
+	DeliverySweep     time.Duration
+	DeliveryOrderWait time.Duration
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -84,6 +89,11 @@ func (c *Config) fields() []field {
 		{"BATON_FETCH_ALLOW_HOSTS", "fetch-allow-hosts", "comma-separated host or host:port list that knowledge URL imports may fetch although it resolves to an internal address (loopback, private, link-local, cloud metadata), e.g. wiki.internal,10.0.0.5:8080; every other internal address is refused", "", "", &c.FetchAllowHosts},
 		{"BATON_METRICS_TOKEN", "metrics-token", "bearer token GET /metrics requires; unset = /metrics answers anyone who reaches it", "", "all", &c.MetricsToken},
 		{"BATON_METRICS_ADDR", "metrics-addr", "serve /metrics on this host:port (e.g. a private interface) instead of BATON_HTTP_ADDR", "", "", &c.MetricsAddr},
+		{"BATON_DELIVERY_SEND_TIMEOUT", "delivery-send-timeout", "deadline of one reply delivery; a reply is leased to one send for twice this", "15s", "", &c.DeliveryTimeout},
+		{"BATON_DELIVERY_IN_FLIGHT", "delivery-in-flight", "reply deliveries in flight at once per process (a slow receiver holds these, never the turn workers)", "64", "", &c.DeliveryInFlight},
+		{"BATON_DELIVERY_RETRY_FOR", "delivery-retry-for", "how long a reply that cannot be delivered is retried (backoff from 1s to 10m) before it is marked failed", "24h", "", &c.DeliveryRetryFor},
+		{"BATON_DELIVERY_SWEEP", "delivery-sweep", "how often replies due in PostgreSQL are queued again if their task was lost (Redis restarted, worker killed); at most 30s", "5s", "", &c.DeliverySweep},
+		{"BATON_DELIVERY_ORDER_WAIT", "delivery-order-wait", "a reply waits at most this long for an earlier undelivered reply of its conversation", "1m", "", &c.DeliveryOrderWait},
 	}
 }
 
@@ -195,6 +205,21 @@ func (c *Config) Validate() error {
 	}
 	if c.TurnLease != "llm" && c.TurnLease != "always" {
 		bad("BATON_TURN_LEASE", "must be llm or always")
+	}
+	if c.DeliveryTimeout < time.Second || c.DeliveryTimeout > 5*time.Minute {
+		bad("BATON_DELIVERY_SEND_TIMEOUT", "must be between 1s and 5m, got %s", c.DeliveryTimeout)
+	}
+	if c.DeliveryInFlight < 1 || c.DeliveryInFlight > 10000 {
+		bad("BATON_DELIVERY_IN_FLIGHT", "must be 1..10000")
+	}
+	if c.DeliveryRetryFor < time.Second || c.DeliveryRetryFor > 30*24*time.Hour {
+		bad("BATON_DELIVERY_RETRY_FOR", "must be between 1s and 720h, got %s", c.DeliveryRetryFor)
+	}
+	if c.DeliverySweep < 10*time.Millisecond || c.DeliverySweep > 30*time.Second {
+		bad("BATON_DELIVERY_SWEEP", "must be between 10ms and 30s, got %s", c.DeliverySweep)
+	}
+	if c.DeliveryOrderWait < 0 || c.DeliveryOrderWait > time.Hour {
+		bad("BATON_DELIVERY_ORDER_WAIT", "must be between 0 and 1h, got %s", c.DeliveryOrderWait)
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		bad("BATON_CONCURRENCY", "must be 1..1000")
