@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -391,5 +392,37 @@ func TestEnqueueReplacesATaskThatWillNotRun(t *testing.T) {
 	}
 	if info.State != asynq.TaskStatePending {
 		t.Errorf("task state %s after enqueueing over an archived copy; want pending", info.State)
+	}
+}
+
+func TestBackoffSchedule(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		attempt int
+		want    time.Duration
+	}{
+		{name: "first retry", attempt: 1, want: time.Second},
+		{name: "doubles", attempt: 2, want: 2 * time.Second},
+		{name: "a minute receiver outage is covered early", attempt: 6, want: 32 * time.Second},
+		{name: "tenth", attempt: 10, want: 512 * time.Second},
+		{name: "capped", attempt: 11, want: 10 * time.Minute},
+		{name: "stays capped for hours", attempt: 200, want: 10 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := queue.BackoffBase(tt.attempt); got != tt.want {
+				t.Errorf("base %s; want %s", got, tt.want)
+			}
+			for range 50 {
+				if got := queue.Backoff(tt.attempt, errors.New("503")); got < tt.want*4/5 || got > tt.want*6/5 {
+					t.Fatalf("jittered %s; want within 20 %% of %s", got, tt.want)
+				}
+			}
+		})
+	}
+	if got := queue.Backoff(1, &channel.SendError{Status: 429, RetryAfter: 90 * time.Second}); got != 90*time.Second {
+		t.Errorf("with Retry-After 90s: %s; want 90s", got)
 	}
 }
