@@ -123,6 +123,9 @@ type TaskRequest struct {
 // TurnCommit is what committing a turn stored.
 type TurnCommit struct {
 	Replies []int64 // the stored replies, in order
+	// Held are the public replies stored pending rather than claimed for sending: an earlier
+	// reply of the conversation is still undelivered, and they must not overtake it.
+	Held []int64
 	// Pending is the newest customer message still unanswered after the turn (it arrived during
 	// the turn), or 0.
 	Pending int64
@@ -158,10 +161,16 @@ type Outbound struct {
 	Attempts       int
 }
 
-// DeliveryUpdate records one delivery attempt's result.
+// DeliveryUpdate records one delivery attempt's result, or a provider's later news.
 type DeliveryUpdate struct {
 	MessageID int64
-	State     DeliveryState // the state reached; it is applied only if it moves forward
-	Attempted bool          // count an attempt
-	Error     string
+	// State is the state reached. Sent and later states apply whenever they move forward;
+	// pending and unknown (try again) apply only to the attempt that still holds the claim.
+	State DeliveryState
+	// Attempt is the claim this result settles (the reply's attempt count when claimed); 0
+	// for news that settles no attempt.
+	Attempt int
+	// NextAttemptAt is when a pending or unknown reply is tried again; zero = never (given up).
+	NextAttemptAt time.Time
+	Error         string
 }

@@ -128,14 +128,23 @@ func (e *Engine) run(ctx context.Context, st baton.TurnState, l baton.Lease) (Re
 		}
 	}
 	res := Result{Replies: c.Replies, Answered: out.Processed}
+	held := map[int64]bool{}
+	for _, id := range c.Held {
+		held[id] = true
+	}
 	for i, id := range c.Replies {
 		r := out.Replies[i]
 		if r.Visibility != baton.Public {
 			continue
 		}
+		// The commit claimed the reply for its first send, unless it waits for an earlier one.
+		state, attempt := baton.DeliverySending, 1
+		if held[id] {
+			state, attempt = baton.DeliveryPending, 0
+		}
 		res.Outbound = append(res.Outbound, baton.Outbound{MessageID: id, ConversationID: convID,
 			Channel: st.Conversation.Channel, RecipientID: st.Conversation.Customer.ExternalID, Text: r.Text,
-			Author: r.Author, Citations: r.Citations, Visibility: r.Visibility, State: baton.DeliveryPending})
+			Author: r.Author, Citations: r.Citations, Visibility: r.Visibility, State: state, Attempts: attempt})
 	}
 	return res, nil
 }

@@ -71,10 +71,27 @@ fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   log "starting Redis"
   mkdir -p /var/lib/redis /var/log/redis
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly yes --appendfsync everysec \
     --dir /var/lib/redis --logfile /var/log/redis/baton.log
   for _ in $(seq 1 30); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.2; done
 fi
+# Queued tasks survive a Redis restart only with append-only persistence (PostgreSQL re-queues
+# due replies and turns anyway, but later). A running Redis is switched over live: CONFIG SET
+# starts the append-only file in the background without a restart; CONFIG REWRITE keeps it
+# across restarts where the server has a config file. Nothing is stopped or flushed.
+redis_persist() {
+  if [ "$(redis-cli "$@" config get appendonly 2>/dev/null | sed -n 2p)" = "yes" ]; then
+    return 0
+  fi
+  if redis-cli "$@" config set appendonly yes 2>/dev/null | grep -q OK; then
+    log "Redis: append-only persistence switched on"
+    redis-cli "$@" config rewrite 2>/dev/null | grep -q OK ||
+      log "Redis: no config file to rewrite; start it with --appendonly yes to keep persistence after a restart"
+  else
+    log "Redis: could not switch on append-only persistence (CONFIG not allowed?); set appendonly yes in its configuration"
+  fi
+}
+redis_persist -h 127.0.0.1 -p 6379
 
 # --- Chromium (browser tests) ----------------------------------------------
 if [ -z "$SKIP_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then

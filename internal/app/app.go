@@ -60,7 +60,8 @@ type App struct {
 	Knowledge *knowledge.Service
 	KBQueue   *queue.KnowledgeEnqueuer
 
-	decider bot.Decider
+	decider  bot.Decider
+	delivery *queue.DeliveryMetrics
 }
 
 // New connects to PostgreSQL and Redis and builds the graph. The database must be migrated.
@@ -84,6 +85,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		Redis:  redisOpt.MakeRedisClient().(redis.UniversalClient),
 		Client: asynq.NewClient(redisOpt), Queues: queue.NewQueues(cfg.QueuePrefix), Registry: reg,
 	}
+	// Shares the Redis client: closing a.Redis closes it.
+	a.Queues = a.Queues.WithInspector(asynq.NewInspectorFromRedisClient(a.Redis))
+	a.DB.Delivery = postgres.DeliveryTimes{SendLease: queue.SendLease(cfg.DeliveryTimeout), OrderWait: cfg.DeliveryOrderWait}
+	a.delivery = queue.NewDeliveryMetrics(reg)
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
@@ -109,7 +114,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.Channels = channel.Registry{"webhook": &channel.Webhook{
 		Secrets:     []string{cfg.WebhookSecret, cfg.WebhookSecretPrev},
 		OutboundURL: cfg.OutboundURL,
-		Client:      &http.Client{Timeout: 15 * time.Second},
+		Client:      &http.Client{Timeout: cfg.DeliveryTimeout},
 		Clock:       a.Clock,
 	}}
 	a.decider = o.Decider
@@ -208,8 +213,10 @@ func (a *App) Work(ctx context.Context) error {
 		// The offline engine decides in milliseconds; an LLM call is worth a lease.
 		Optimistic: a.LLM == nil && a.Config.TurnLease == "llm",
 	}
-	w := &queue.Worker{DB: a.DB, Engine: engine, Channels: a.Channels, Log: a.Log,
-		Recorder: &queue.Recorder{DB: a.DB}, Client: a.Client, Queues: a.Queues, SendTimeout: 15 * time.Second}
+	deliverer := &queue.Deliverer{DB: a.DB, Channels: a.Channels, Recorder: &queue.Recorder{DB: a.DB}, Client: a.Client,
+		Queues: a.Queues, Log: a.Log, Clock: a.Clock, Metrics: a.delivery, SendTimeout: a.Config.DeliveryTimeout,
+		InFlight: a.Config.DeliveryInFlight, RetryFor: a.Config.DeliveryRetryFor}
+	w := &queue.Worker{Engine: engine, Deliverer: deliverer, Log: a.Log}
 	srv := asynq.NewServer(a.RedisOpt, queue.ServerConfig(a.Queues, a.Config.Concurrency, a.Log, a.Config.ShutdownGrace))
 	mux := w.Mux()
 	queue.RegisterKnowledge(mux, a.Knowledge, a.KBQueue)
@@ -231,11 +238,18 @@ func (a *App) Work(ctx context.Context) error {
 		baton.Repeat(gctx, time.Second, a.DB.AgentsJob, func(err error) { a.Log.Warn("agents job", "err", err) })
 		return nil
 	})
+	g.Go(func() error {
+		return (&queue.Redeliverer{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Metrics: a.delivery,
+			Interval: a.Config.DeliverySweep}).Run(gctx)
+	})
 	a.Log.Info("workers running", "owner", owner, "concurrency", a.Config.Concurrency, "queue", a.Queues.Chat)
 	err := g.Wait()
 	// Shutdown stops taking tasks and waits for in-flight ones up to the grace period; an
 	// unfinished turn's lease expires and the sweeper of another worker picks it up.
 	srv.Shutdown()
+	// Sends in flight finish (each within its timeout); a reply still queued keeps its lease,
+	// and another worker's sweep retries it when the lease ends.
+	deliverer.Drain(a.Config.ShutdownGrace)
 	return err
 }
 

@@ -12,8 +12,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -224,11 +226,16 @@ func (w *Webhook) Send(ctx context.Context, o baton.Outbound) error {
 	if client == nil {
 		client = http.DefaultClient
 	}
+	// Once the request is written the receiver may have it: a failure after that (a timeout, a
+	// connection closed before the answer) leaves the delivery unknown, not failed.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) }}))
 	resp, err := client.Do(req)
 	if err != nil {
 		var ne net.Error
 		timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-		return &SendError{AfterSend: timeout, Err: err}
+		return &SendError{AfterSend: wrote.Load() || timeout, Err: err}
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck

@@ -46,6 +46,11 @@ type Config struct {
 	MetricsToken      string
 	MetricsAddr       string
 	DefaultTeam       string
+	DeliveryTimeout   time.Duration
+	DeliveryInFlight  int
+	DeliveryRetryFor  time.Duration
+	DeliverySweep     time.Duration
+	DeliveryOrderWait time.Duration
 
 	// AnswerMinConfidence is the knowledge base's answer threshold (see knowledge.DefaultMinConfidence).
 	AnswerMinConfidence float64
@@ -90,6 +95,11 @@ func (c *Config) fields() []field {
 		{"BATON_METRICS_TOKEN", "metrics-token", "bearer token GET /metrics requires; unset = /metrics answers anyone who reaches it", "", "all", &c.MetricsToken},
 		{"BATON_METRICS_ADDR", "metrics-addr", "serve /metrics on this host:port (e.g. a private interface) instead of BATON_HTTP_ADDR", "", "", &c.MetricsAddr},
 		{"BATON_DEFAULT_TEAM", "default-team", "the team handoffs go to when their intent names none; it sees conversations without a team (baton migrate creates it)", "support", "", &c.DefaultTeam},
+		{"BATON_DELIVERY_SEND_TIMEOUT", "delivery-send-timeout", "deadline of one reply delivery; a reply is leased to one send for twice this", "15s", "", &c.DeliveryTimeout},
+		{"BATON_DELIVERY_IN_FLIGHT", "delivery-in-flight", "reply deliveries in flight at once per process (a slow receiver holds these, never the turn workers)", "64", "", &c.DeliveryInFlight},
+		{"BATON_DELIVERY_RETRY_FOR", "delivery-retry-for", "how long a reply that cannot be delivered is retried (backoff from 1s to 10m) before it is marked failed", "24h", "", &c.DeliveryRetryFor},
+		{"BATON_DELIVERY_SWEEP", "delivery-sweep", "how often replies due in PostgreSQL are queued again if their task was lost (Redis restarted, worker killed); at most 30s", "5s", "", &c.DeliverySweep},
+		{"BATON_DELIVERY_ORDER_WAIT", "delivery-order-wait", "a reply waits at most this long for an earlier undelivered reply of its conversation", "1m", "", &c.DeliveryOrderWait},
 	}
 }
 
@@ -210,6 +220,21 @@ func (c *Config) Validate() error {
 	}
 	if c.TurnLease != "llm" && c.TurnLease != "always" {
 		bad("BATON_TURN_LEASE", "must be llm or always")
+	}
+	if c.DeliveryTimeout < time.Second || c.DeliveryTimeout > 5*time.Minute {
+		bad("BATON_DELIVERY_SEND_TIMEOUT", "must be between 1s and 5m, got %s", c.DeliveryTimeout)
+	}
+	if c.DeliveryInFlight < 1 || c.DeliveryInFlight > 10000 {
+		bad("BATON_DELIVERY_IN_FLIGHT", "must be 1..10000")
+	}
+	if c.DeliveryRetryFor < time.Second || c.DeliveryRetryFor > 30*24*time.Hour {
+		bad("BATON_DELIVERY_RETRY_FOR", "must be between 1s and 720h, got %s", c.DeliveryRetryFor)
+	}
+	if c.DeliverySweep < 10*time.Millisecond || c.DeliverySweep > 30*time.Second {
+		bad("BATON_DELIVERY_SWEEP", "must be between 10ms and 30s, got %s", c.DeliverySweep)
+	}
+	if c.DeliveryOrderWait < 0 || c.DeliveryOrderWait > time.Hour {
+		bad("BATON_DELIVERY_ORDER_WAIT", "must be between 0 and 1h, got %s", c.DeliveryOrderWait)
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		bad("BATON_CONCURRENCY", "must be 1..1000")

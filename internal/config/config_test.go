@@ -68,6 +68,11 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"fetch allow hosts: no host", "BATON_FETCH_ALLOW_HOSTS", ":8080"},
 		{"metrics addr without a port", "BATON_METRICS_ADDR", "127.0.0.1"},
 		{"metrics addr equal to the http addr", "BATON_METRICS_ADDR", "127.0.0.1:8080"},
+		{"delivery send timeout too short", "BATON_DELIVERY_SEND_TIMEOUT", "10ms"},
+		{"delivery in flight", "BATON_DELIVERY_IN_FLIGHT", "0"},
+		{"delivery retry for", "BATON_DELIVERY_RETRY_FOR", "forever"},
+		{"delivery sweep slower than 30s", "BATON_DELIVERY_SWEEP", "1m"},
+		{"delivery order wait negative", "BATON_DELIVERY_ORDER_WAIT", "-1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 type DB struct {
 	Pool  *pgxpool.Pool
 	Clock baton.Clock
+	// Delivery times the delivery state machine (zero values: the defaults).
+	Delivery DeliveryTimes
 }
 
 // New wraps a pool.

@@ -110,10 +110,6 @@ func (db *DB) findMessage(ctx context.Context, channel, externalID string) (bato
 	return res, true, nil
 }
 
-// DeliverFallback is when a reply's deliver task is queued if the worker that wrote the reply
-// has not recorded a delivery result by then (it died, or the channel failed).
-const DeliverFallback = 10 * time.Second
-
 // TaskID derives a queue task id from the domain ids, so a relayed task is enqueued once.
 func TaskID(kind string, messageID int64) string {
 	return taskIDPrefix(kind) + strconv.FormatInt(messageID, 10)
@@ -140,7 +136,10 @@ func (db *DB) MarkDispatched(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET dispatched_at = $2 WHERE id = ANY($1) AND dispatched_at IS NULL`,
+	// Rows are locked in id order, as the turn commit locks them: two orders would deadlock.
+	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET dispatched_at = $2 FROM (
+			SELECT id FROM outbox WHERE id = ANY($1) AND dispatched_at IS NULL ORDER BY id FOR UPDATE) AS l
+		WHERE outbox.id = l.id AND outbox.dispatched_at IS NULL`,
 		ids, db.Clock.Now()); err != nil {
 		return fmt.Errorf("mark outbox dispatched: %w", err)
 	}

@@ -22,22 +22,23 @@ import (
 // off the fenced update f): one round trip, one implicit transaction, and nothing written when
 // the fence fails. Commits and statements are the scarce resources under load.
 func (db *DB) CommitTurn(ctx context.Context, l baton.Lease, out baton.TurnOutcome) (baton.TurnCommit, error) {
-	tc := &turnCommit{now: db.Clock.Now(), l: l, out: out}
+	tc := &turnCommit{now: db.Clock.Now(), l: l, out: out, delivery: db.Delivery.withDefaults()}
 	for _, part := range []func() error{tc.conversation, tc.trace, tc.processed, tc.replies, tc.handoff, tc.tasks} {
 		if err := part(); err != nil {
 			return baton.TurnCommit{}, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
 		}
 	}
-	replies := "'{}'::bigint[]"
+	replies, held := "'{}'::bigint[]", "'{}'::bigint[]"
 	if tc.hasReplies {
 		replies = "array(SELECT id FROM r ORDER BY sort_at)"
+		held = "array(SELECT id FROM r WHERE delivery_state = 'pending' ORDER BY sort_at)"
 	}
-	sql := "WITH " + strings.Join(tc.ctes, ",\n") + "\nSELECT EXISTS (SELECT FROM f), " + replies + `,
+	sql := "WITH " + strings.Join(tc.ctes, ",\n") + "\nSELECT EXISTS (SELECT FROM f), " + replies + ", " + held + `,
 		coalesce((SELECT max(id) FROM messages WHERE conversation_id = ` + tc.arg(l.ConversationID) + ` AND author = 'customer'
 			AND processed_at IS NULL AND id <> ALL(` + tc.arg(nonNilIDs(out.Processed)) + `)), 0)`
 	var fenced bool
 	var res baton.TurnCommit
-	if err := db.Pool.QueryRow(ctx, sql, tc.args...).Scan(&fenced, &res.Replies, &res.Pending); err != nil {
+	if err := db.Pool.QueryRow(ctx, sql, tc.args...).Scan(&fenced, &res.Replies, &res.Held, &res.Pending); err != nil {
 		return baton.TurnCommit{}, fmt.Errorf("write turn of conversation %d: %w", l.ConversationID, err)
 	}
 	if !fenced {
@@ -54,6 +55,7 @@ type turnCommit struct {
 	ctes       []string
 	args       []any
 	hasReplies bool
+	delivery   DeliveryTimes
 }
 
 // arg adds a parameter and returns its placeholder.
@@ -136,28 +138,28 @@ func (tc *turnCommit) processed() error {
 	tc.cte("p", `UPDATE messages m SET processed_at = `+now+`, turn_id = t.id, meta = m.meta || v.meta::jsonb
 		FROM t, unnest(`+tc.arg(ids)+`::bigint[], `+tc.arg(metas)+`::text[]) AS v(id, meta)
 		WHERE m.id = v.id AND m.processed_at IS NULL`)
-	tc.cte("o", `UPDATE outbox SET dispatched_at = `+now+` FROM f
-		WHERE outbox.dispatched_at IS NULL AND outbox.kind = 'turn' AND outbox.task_id = ANY(`+tc.arg(turnTaskIDs(ids))+`)`)
+	// Rows are locked in id order, as the relay's dispatch marks lock them (no deadlock).
+	tc.cte("o", `UPDATE outbox SET dispatched_at = `+now+` FROM f, (SELECT id FROM outbox
+			WHERE dispatched_at IS NULL AND kind = 'turn' AND task_id = ANY(`+tc.arg(turnTaskIDs(ids))+`) ORDER BY id FOR UPDATE) AS l
+		WHERE outbox.id = l.id AND outbox.dispatched_at IS NULL`)
 	return nil
 }
 
-// replies stores the replies in order, and for each public one a fallback deliver task: the
-// worker that ran the turn delivers at once, the task covers it if it can't.
+// replies stores the replies in order. Public ones are claimed for sending at once (state
+// sending, attempt 1, under a send lease), so the worker that ran the turn sends them without
+// another commit; if an earlier reply of the conversation is still undelivered they are stored
+// pending and due now instead, and the delivery path sends them after it.
 func (tc *turnCommit) replies() error {
 	n := len(tc.out.Replies)
 	if n == 0 {
 		return nil
 	}
-	authors, vis, bodies, states := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+	authors, vis, bodies := make([]string, n), make([]string, n), make([]string, n)
 	ats, cits, metas := make([]time.Time, n), make([]string, n), make([]string, n)
 	for i, r := range tc.out.Replies {
 		authors[i], vis[i], bodies[i] = string(r.Author), string(r.Visibility), r.Text
 		// Replies sort just after now, in their order.
 		ats[i] = tc.now.Add(time.Duration(i) * time.Microsecond)
-		if r.Visibility == baton.Public {
-			s := string(baton.DeliveryPending)
-			states[i] = &s
-		}
 		if r.Citations == nil {
 			r.Citations = []baton.Citation{}
 		}
@@ -174,17 +176,21 @@ func (tc *turnCommit) replies() error {
 		cits[i], metas[i] = string(c), string(m)
 	}
 	tc.hasReplies = true
+	now, leaseEnd := tc.arg(tc.now), tc.arg(tc.now.Add(tc.delivery.SendLease))
+	// Whether an earlier reply is still in play, read before this statement's own inserts.
+	tc.cte("e", `SELECT EXISTS (SELECT FROM messages, f WHERE messages.conversation_id = f.id
+		AND messages.delivery_next_at IS NOT NULL) AS held`)
 	tc.cte("r", `INSERT INTO messages (conversation_id, episode, channel, author, visibility, body, received_at, sort_at,
-			delivery_state, citations, meta, turn_id)
-		SELECT f.id, f.episode, f.channel, v.author, v.visibility, v.body, v.at, v.at, v.state, v.citations::jsonb, v.meta::jsonb, t.id
-		FROM f, t, unnest(`+tc.arg(authors)+`::text[], `+tc.arg(vis)+`::text[], `+tc.arg(bodies)+`::text[], `+tc.arg(ats)+`::timestamptz[],
-			`+tc.arg(states)+`::text[], `+tc.arg(cits)+`::text[], `+tc.arg(metas)+`::text[])
-			AS v(author, visibility, body, at, state, citations, meta)
-		RETURNING id, conversation_id, sort_at, visibility`)
-	tc.cte("d", `INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
-		SELECT `+tc.arg(baton.TaskDeliver)+`, jsonb_build_object('conversation_id', conversation_id, 'message_id', id),
-			`+tc.arg(taskIDPrefix(baton.TaskDeliver))+` || id, `+tc.arg(tc.now.Add(DeliverFallback))+`, `+tc.arg(tc.now)+`
-		FROM r WHERE visibility = 'public'`)
+			delivery_state, delivery_attempts, delivery_next_at, citations, meta, turn_id)
+		SELECT f.id, f.episode, f.channel, v.author, v.visibility, v.body, v.at, v.at,
+			CASE WHEN v.visibility <> 'public' THEN NULL WHEN e.held THEN 'pending' ELSE 'sending' END,
+			CASE WHEN v.visibility = 'public' AND NOT e.held THEN 1 ELSE 0 END,
+			CASE WHEN v.visibility <> 'public' THEN NULL WHEN e.held THEN `+now+`::timestamptz ELSE `+leaseEnd+`::timestamptz END,
+			v.citations::jsonb, v.meta::jsonb, t.id
+		FROM f, t, e, unnest(`+tc.arg(authors)+`::text[], `+tc.arg(vis)+`::text[], `+tc.arg(bodies)+`::text[], `+tc.arg(ats)+`::timestamptz[],
+			`+tc.arg(cits)+`::text[], `+tc.arg(metas)+`::text[])
+			AS v(author, visibility, body, at, citations, meta)
+		RETURNING id, sort_at, delivery_state`)
 	return nil
 }
 

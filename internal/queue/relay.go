@@ -40,7 +40,7 @@ const gapWait = 3 * time.Second
 // from returns the id after which the notify path reads: below the oldest open gap.
 func (r *Relay) from() int64 {
 	after := r.watermark
-	now := time.Now()
+	now := r.Clock.Now()
 	for id, seen := range r.gaps {
 		if now.Sub(seen) > gapWait {
 			delete(r.gaps, id)
@@ -96,7 +96,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 		}
 		backoff = 0
-		if len(r.marks) >= 1000 || (len(r.marks) > 0 && time.Since(r.markedAt) > 500*time.Millisecond) {
+		if len(r.marks) >= 1000 || (len(r.marks) > 0 && r.Clock.Now().Sub(r.markedAt) > 500*time.Millisecond) {
 			r.flushMarks(ctx)
 		}
 	}
@@ -141,12 +141,12 @@ func (r *Relay) drain(ctx context.Context, after int64, fresh bool) error {
 					r.gaps = map[int64]time.Time{}
 				}
 				for id := r.watermark + 1; id < row.ID && r.watermark > 0 && row.ID-id < 10000; id++ {
-					r.gaps[id] = time.Now()
+					r.gaps[id] = now
 				}
 				r.watermark = row.ID
 			}
 			if len(r.marks) == 0 {
-				r.markedAt = time.Now()
+				r.markedAt = r.Clock.Now()
 			}
 			r.marks = append(r.marks, row.ID)
 		}
@@ -165,7 +165,7 @@ func (r *Relay) flushMarks(ctx context.Context) {
 		return
 	}
 	r.marks = r.marks[:0]
-	r.markedAt = time.Now()
+	r.markedAt = r.Clock.Now()
 }
 
 // listen turns NOTIFY on the outbox channel into wake-ups, reconnecting on failure.

@@ -13,21 +13,14 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bot"
-	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/postgres"
 )
 
 // Worker runs turn and deliver tasks.
 type Worker struct {
-	DB       *postgres.DB
-	Engine   *bot.Engine
-	Channels channel.Registry
-	Log      *slog.Logger
-	Recorder *Recorder
-	Client   *asynq.Client // queues delivery retries after a failed inline delivery
-	Queues   Queues
-	// SendTimeout bounds one delivery attempt.
-	SendTimeout time.Duration
+	Engine    *bot.Engine
+	Deliverer *Deliverer
+	Log       *slog.Logger
 }
 
 // ServerConfig is asynq's configuration tuned for chat latency.
@@ -50,7 +43,7 @@ func ServerConfig(q Queues, concurrency int, log *slog.Logger, grace time.Durati
 func (w *Worker) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeTurn, w.handleTurn)
-	mux.HandleFunc(TypeDeliver, w.handleDeliver)
+	mux.HandleFunc(TypeDeliver, w.Deliverer.handleDeliver)
 	return mux
 }
 
@@ -77,79 +70,20 @@ func (w *Worker) handleTurn(ctx context.Context, t *asynq.Task) error {
 	if res.Skipped == "" {
 		w.Log.DebugContext(ctx, "turn done", "conversation_id", p.ConversationID, "replies", len(res.Replies), "answered", len(res.Answered))
 	}
-	// Deliver the replies now; a failure hands the reply to its deliver task.
+	// The commit claimed the replies for sending: send them now, in the pool. Held ones wait
+	// for an earlier reply of the conversation on the delivery path.
+	d := w.Deliverer
+	d.init()
+	now := d.Clock.Now()
+	var sends []send
 	for _, o := range res.Outbound {
-		if err := w.send(ctx, o, false); err != nil && !channel.IsPermanent(err) {
-			w.Log.DebugContext(ctx, "inline delivery failed; queued", "message_id", o.MessageID, "err", err)
-			if qerr := w.enqueueDeliver(ctx, p.ConversationID, o.MessageID, RetryDelay(0, err, nil)); qerr != nil {
-				w.Log.WarnContext(ctx, "queue delivery retry", "message_id", o.MessageID, "err", qerr)
-			}
+		if o.State != baton.DeliverySending {
+			d.enqueue(ctx, o.ConversationID, o.MessageID, o.Attempts+1, 0)
+			continue
 		}
+		sends = append(sends, d.claimedAt(postgres.Claimed{Outbound: o, Created: now}, now))
 	}
-	return nil
-}
-
-func (w *Worker) enqueueDeliver(ctx context.Context, convID, msgID int64, in time.Duration) error {
-	if w.Client == nil {
-		return nil // the outbox fallback row covers it
-	}
-	payload, _ := json.Marshal(baton.TaskPayload{ConversationID: convID, MessageID: msgID})
-	return Enqueue(ctx, w.Client, w.Queues, TypeDeliver, postgres.TaskID(baton.TaskDeliver, msgID), payload, in)
-}
-
-func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
-	p, err := decode(t)
-	if err != nil {
-		return err
-	}
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	return w.deliver(ctx, p.MessageID, retried >= maxRetry)
-}
-
-// deliver is the deliver task's work: load the reply and send it.
-func (w *Worker) deliver(ctx context.Context, msgID int64, lastAttempt bool) error {
-	o, err := w.DB.Outbound(ctx, msgID)
-	if errors.Is(err, baton.ErrNotFound) {
-		return fmt.Errorf("deliver message %d: %w: %w", msgID, err, asynq.SkipRetry)
-	}
-	if err != nil {
-		return err
-	}
-	return w.send(ctx, o, lastAttempt)
-}
-
-// send sends one reply through its channel and records the result.
-func (w *Worker) send(ctx context.Context, o baton.Outbound, lastAttempt bool) error {
-	// Internal notes never leave; sent (or later) states are done.
-	if o.Visibility != baton.Public || o.State == "" || baton.DeliveryRank(o.State) >= baton.DeliveryRank(baton.DeliverySent) {
-		return nil
-	}
-	ch, err := w.Channels.Get(o.Channel)
-	if err != nil {
-		return fmt.Errorf("deliver message %d: %w: %w", o.MessageID, err, asynq.SkipRetry)
-	}
-	sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
-	err = ch.Send(sctx, o)
-	cancel()
-	up := baton.DeliveryUpdate{MessageID: o.MessageID, Attempted: true, State: baton.DeliverySent}
-	if err != nil {
-		up.State, up.Error = baton.DeliveryPending, truncate(err.Error(), 500)
-		var se *channel.SendError
-		if errors.As(err, &se) && se.AfterSend {
-			up.State = baton.DeliveryUnknown
-		}
-		if channel.IsPermanent(err) || lastAttempt {
-			up.State = baton.DeliveryFailed
-		}
-	}
-	if rerr := w.Recorder.Record(ctx, up); rerr != nil {
-		return rerr
-	}
-	if err != nil {
-		w.Log.WarnContext(ctx, "delivery failed", "message_id", o.MessageID, "conversation_id", o.ConversationID, "state", up.State, "err", err)
-		return classifyDelivery(err)
-	}
+	d.Deliver(ctx, sends)
 	return nil
 }
 
