@@ -105,8 +105,6 @@ func (t *TurnComposer) Compose(ctx context.Context, req bot.ComposeRequest) (bot
 			return errors.New(`"reply" is empty`)
 		case reply.Action == "":
 			return errors.New(`"action" is missing`)
-		case req.WantSummary && (reply.Summary == nil || strings.TrimSpace(reply.Summary.Issue) == ""):
-			return errors.New(`"summary" is required with an "issue"`)
 		}
 		return nil
 	}}
