@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/intents"
@@ -243,8 +244,13 @@ func (b *Brain) composeRequest(st baton.TurnState, d Decision, u understood, out
 			}
 		}
 		for _, t := range slices.Sorted(maps.Keys(u.details)) {
-			if v := u.details[t]; len([]rune(v)) >= 3 {
-				patterns = append(patterns, pii.Pattern{Name: t, Regexp: regexp.MustCompile(regexp.QuoteMeta(v))})
+			if re := literal(u.details[t]); re != nil {
+				patterns = append(patterns, pii.Pattern{Name: t, Regexp: re})
+			}
+		}
+		for _, part := range strings.Fields(conv.Customer.Name) {
+			if re := literal(part); re != nil {
+				patterns = append(patterns, pii.Pattern{Name: intents.DetailName, Regexp: re})
 			}
 		}
 		masker := pii.NewMasker(pii.Options{Patterns: patterns})
@@ -403,6 +409,27 @@ func summaryText(s *ModelSummary, vault *pii.Vault) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// literal matches v as a whole word (or run of words); nil for values too short to mask
+// without hiding ordinary words.
+func literal(v string) *regexp.Regexp {
+	r := []rune(strings.TrimSpace(v))
+	if len(r) < 3 {
+		return nil
+	}
+	expr := regexp.QuoteMeta(string(r))
+	if isWordRune(r[0]) {
+		expr = `\b` + expr
+	}
+	if isWordRune(r[len(r)-1]) {
+		expr += `\b`
+	}
+	return regexp.MustCompile(expr)
+}
+
+func isWordRune(c rune) bool {
+	return c < 128 && (unicode.IsLetter(c) || unicode.IsDigit(c) || c == '_')
 }
 
 func firstNonEmpty(ss ...string) string {

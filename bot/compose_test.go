@@ -16,7 +16,9 @@ type kb struct {
 	answer func(question string) Answer
 }
 
-func (k kb) Answer(_ context.Context, question, _ string) (Answer, error) { return k.answer(question), nil }
+func (k kb) Answer(_ context.Context, question, _ string) (Answer, error) {
+	return k.answer(question), nil
+}
 func (kb) RecordGap(context.Context, string, int64, int64, string) error { return nil }
 
 // composer is a hand-written Composer that records its requests.
@@ -246,6 +248,7 @@ func TestPersonalDataReachesTheModelAsPlaceholders(t *testing.T) {
 	b := modelBrain(t, c, nil)
 	st := turnOf("my email is ana.perez@example.com, phone +44 20 7946 0958, card 4111 1111 1111 1111, order ZX-48213")
 	st.Conversation.Details = map[string]string{"order_number": "ZX-48213"}
+	st.Conversation.Customer.Name = "Ana Perez" // greeted by name in the draft
 	st.History = []baton.Message{{Author: baton.AuthorCustomer, Visibility: baton.Public, Text: "about order ZX-48213", Episode: 1}}
 	out, err := b.Decide(t.Context(), st)
 	if err != nil {
@@ -260,6 +263,9 @@ func TestPersonalDataReachesTheModelAsPlaceholders(t *testing.T) {
 		if strings.Contains(sent, s) {
 			t.Errorf("the model was sent %q:\n%s", s, sent)
 		}
+	}
+	if strings.Contains(sent, "Ana") || !strings.Contains(req.Draft, "[NAME_1]") {
+		t.Errorf("the customer's name reached the model: %q", req.Draft)
 	}
 	for _, p := range []string{"[EMAIL_1]", "[PHONE_1]", "[CARD_1]", "[ORDER_NUMBER_1]"} {
 		if !strings.Contains(sent, p) {
