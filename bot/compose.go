@@ -288,6 +288,9 @@ func (b *Brain) composeRequest(st baton.TurnState, d Decision, u understood, out
 				rest = append(rest, p)
 			}
 		}
+		for _, c := range a.Answer.Citations {
+			add(Passage{Citation: c, Text: a.Answer.Text}) // a cited chunk the answerer gave no passage for
+		}
 	}
 	for _, msg := range u.msgs {
 		for _, a := range msg.Answers {
