@@ -70,14 +70,21 @@ func ReadTurn(req openai.ChatCompletionRequest) (Turn, bool) {
 	if c := citesRE.FindStringSubmatch(p); c != nil && c[1] != "(none)" {
 		t.Cites = strings.Split(c[1], ", ")
 	}
-	// The new messages follow the "New customer messages:" heading.
-	after := p[strings.LastIndex(p, "New customer messages:")+1:]
 	for _, b := range Blocks(req) {
-		switch {
-		case b.ID == "draft":
+		if b.ID == "draft" {
 			t.Draft = b.Text
-		case b.ID == "customer" && strings.Contains(after, b.Text):
-			t.Customer = append(t.Customer, b.Text)
+		}
+	}
+	// The new messages are the blocks between their heading and the decided action.
+	if i := strings.LastIndex(p, "New customer messages:"); i >= 0 {
+		section := p[i:]
+		if j := strings.Index(section, "Decided action:"); j >= 0 {
+			section = section[:j]
+		}
+		for _, g := range blockRE.FindAllStringSubmatch(section, -1) {
+			if g[1] == "customer" {
+				t.Customer = append(t.Customer, g[2])
+			}
 		}
 	}
 	return t, true
