@@ -23,6 +23,8 @@ type Answer struct {
 	Suggestion        string // with no answer but a near miss: the closest article's title, for "did you mean …?"
 	SuggestionArticle int64  // the near miss's article
 	Trace             map[string]any
+
+	Passages []Passage // what was retrieved, for the turn's model call (compose.go)
 }
 
 // Answerer answers questions from the knowledge base and records the ones it could not.
@@ -47,6 +49,7 @@ type Brain struct {
 	Intents   *intents.Model
 	Knowledge Answerer       // nil: no knowledge base; questions are offered a person
 	LLM       Understander   // nil: offline; otherwise one structured call per turn refines the intent
+	Model     *ModelOptions  // nil: the local reply is sent; otherwise one model call rewrites it (compose.go)
 	Prompts   prompts.Source // read once per turn: an admin's activation applies from the next turn
 	Staff     Staffing       // nil: a handoff is told no wait or hours
 	Clock     baton.Clock
@@ -114,6 +117,7 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 	if summary, ok := b.summarise(st, &next, d, u, in.Now); ok {
 		out.Summary = &summary
 	}
+	b.write(ctx, st, d, u, &out)
 	out.State = &next
 	return out, nil
 }

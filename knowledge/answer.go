@@ -32,6 +32,7 @@ type AnswerOptions struct {
 	Language      string       // the customer's language, for full text and the reply
 	MinConfidence float64      // 0 = the service's threshold
 	Chunks        int          // chunks given to the model, default 4
+	Extractive    bool         // never call the Completer (the turn's own model call words the answer)
 }
 
 // Answer is what the bot may say, with the chunks it is based on.
@@ -98,7 +99,7 @@ func (s *Service) Answer(ctx context.Context, question string, o AnswerOptions) 
 		}
 		return ans, nil
 	}
-	if s.o.Completer != nil {
+	if s.o.Completer != nil && !o.Extractive {
 		if s.llmAnswer(ctx, question, o.Language, &ans) {
 			return ans, nil
 		}

@@ -4,14 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/sashabaranov/go-openai"
-
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/fake"
 	"github.com/batonhq/baton/internal/testkit"
 )
 
@@ -141,52 +137,5 @@ func TestIntentExampleAddedThroughAPIRetrainsWithoutRestart(t *testing.T) {
 	in, _ := other.Intents.Model().Intent("warehouse_sale")
 	if len(in.Examples) != 6 {
 		t.Errorf("the other process has %d examples after refresh; want 6", len(in.Examples))
-	}
-}
-
-func TestLLMUnderstandingRefinesAndFallsBackToLocal(t *testing.T) {
-	t.Parallel()
-	ai := fake.NewOpenAI(t)
-	var calls atomic.Int32
-	ai.OnChat(func(req openai.ChatCompletionRequest) fake.Response {
-		n := calls.Add(1)
-		var all strings.Builder
-		for _, m := range req.Messages {
-			all.WriteString(m.Content)
-		}
-		switch {
-		case strings.Contains(all.String(), "broken"):
-			return fake.Response{Content: `{"intent": "talk_to_human", "confid`}
-		case n > 0:
-			return fake.Response{Content: `{"intent":"talk_to_human","confidence":0.93,"details":{"email":"li@example.com"},"sentiment":-0.2,"language":"en"}`}
-		}
-		return fake.Response{}
-	})
-	tb := testkit.Start(t, testkit.Options{Window: 0, RealBot: true, Env: map[string]string{"BATON_LLM_BASE_URL": ai.URL, "BATON_LLM_API_KEY": "sk-test"}})
-	// The LLM says the customer wants a person: the bot hands off.
-	_, b := tb.Post(t, testkit.Message("cust-llm", "Li", "l-1", "could somebody real look at this, li@example.com"))
-	conv := testkit.ID(b["conversation_id"])
-	testkit.WaitFor(t, 10*time.Second, "reply", func() bool { return len(tb.DeliveriesTo(conv)) == 1 })
-	var trace map[string]any
-	tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv).Scan(&trace) //nolint:errcheck
-	if trace["intent"] != "talk_to_human" || trace["action"] != "handoff" {
-		t.Errorf("trace %v; want the LLM's intent talk_to_human and a handoff", trace)
-	}
-	if n := tb.Count(t, `SELECT count(*) FROM conversations WHERE id = $1 AND details->>'email' = 'li@example.com'`, conv); n != 1 {
-		t.Error("the LLM's validated email was not gathered")
-	}
-	// Malformed JSON from the LLM: the local result decides (a greeting here).
-	_, b = tb.Post(t, testkit.Message("cust-llm-2", "Mo", "l-2", "hello there broken"))
-	conv2 := testkit.ID(b["conversation_id"])
-	testkit.WaitFor(t, 10*time.Second, "reply", func() bool { return len(tb.DeliveriesTo(conv2)) == 1 })
-	tb.DB.Pool.QueryRow(context.Background(), `SELECT data FROM turn_traces WHERE conversation_id = $1`, conv2).Scan(&trace) //nolint:errcheck
-	llmTrace, _ := trace["llm"].(map[string]any)
-	if llmTrace["used"] != false || trace["intent"] != "greeting" {
-		t.Errorf("trace %v; want the local greeting and the LLM marked unused", trace)
-	}
-	for _, r := range ai.RequestsTo(fake.PathChat) {
-		if r.Chat == nil || !strings.Contains(r.Chat.Messages[len(r.Chat.Messages)-1].Content, "<<<DATA") && len(r.Chat.Messages) == 2 {
-			t.Error("the customer message was not delimited as data in the prompt")
-		}
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton/bot"
-	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
@@ -66,16 +66,20 @@ func NewKnowledge(cfg *config.Config, db *postgres.DB, client *llm.Client, enq k
 	return knowledge.New(db, o), nil
 }
 
-// kbAnswerer is bot.Answerer over the knowledge base.
-type kbAnswerer struct{ kb *knowledge.Service }
+// kbAnswerer is bot.Answerer over the knowledge base. With extractive set (the turn's own
+// model call words the reply) answers never call the LLM, and carry the retrieved passages.
+type kbAnswerer struct {
+	kb         *knowledge.Service
+	extractive bool
+}
 
 func (k kbAnswerer) Answer(ctx context.Context, question, language string) (bot.Answer, error) {
-	return k.answer(ctx, question, knowledge.AnswerOptions{Language: language})
+	return k.answer(ctx, question, knowledge.AnswerOptions{Language: language, Extractive: k.extractive})
 }
 
 func (k kbAnswerer) AnswerFrom(ctx context.Context, question, language string, articleID int64) (bot.Answer, error) {
-	return k.answer(ctx, question, knowledge.AnswerOptions{Language: language, MinConfidence: knowledge.ClarifyConfidence,
-		Filter: knowledge.SearchFilter{Articles: []int64{articleID}}})
+	return k.answer(ctx, question, knowledge.AnswerOptions{Language: language, Extractive: k.extractive,
+		MinConfidence: knowledge.ClarifyConfidence, Filter: knowledge.SearchFilter{Articles: []int64{articleID}}})
 }
 
 func (k kbAnswerer) answer(ctx context.Context, question string, o knowledge.AnswerOptions) (bot.Answer, error) {
@@ -88,49 +92,20 @@ func (k kbAnswerer) answer(ctx context.Context, question string, o knowledge.Ans
 	if a.NoAnswer && a.Suggest != nil {
 		ans.Suggestion, ans.SuggestionArticle = a.Suggest.Title, a.Suggest.ArticleID
 	}
+	if k.extractive && !a.NoAnswer {
+		for _, h := range a.Chunks {
+			ans.Passages = append(ans.Passages, bot.Passage{Citation: h.Citation(), Text: h.Text})
+		}
+		// The extract may come from a neighbouring chunk: the model must see what is cited.
+		for _, c := range a.Citations {
+			if !slices.ContainsFunc(ans.Passages, func(p bot.Passage) bool { return p.Citation.ChunkID == c.ChunkID }) {
+				ans.Passages = append(ans.Passages, bot.Passage{Citation: c, Text: a.Text})
+			}
+		}
+	}
 	return ans, nil
 }
 
 func (k kbAnswerer) RecordGap(ctx context.Context, question string, conversationID, messageID int64, reason string) error {
 	return k.kb.RecordGap(ctx, question, conversationID, messageID, reason)
-}
-
-// llmUnderstander is bot.Understander over an OpenAI-compatible endpoint.
-type llmUnderstander struct {
-	client  *llm.Client
-	prompts prompts.Source
-}
-
-var classifySchema = json.RawMessage(`{"type":"object","additionalProperties":false,
- "required":["intent","confidence","details","sentiment","language"],
- "properties":{"intent":{"type":"string"},"confidence":{"type":"number"},
-  "details":{"type":"object","additionalProperties":{"type":"string"}},
-  "sentiment":{"type":"number"},"language":{"type":"string"}}}`)
-
-func (u *llmUnderstander) Understand(ctx context.Context, text, requested string, known []intents.Intent) (intents.Result, error) {
-	in := prompts.ClassifyInput{Message: text, RequestedDetail: requested}
-	for _, k := range known {
-		ex := k.Examples
-		if len(ex) > 5 {
-			ex = ex[:5]
-		}
-		in.Intents = append(in.Intents, prompts.IntentInput{Name: k.Name, Description: k.Description, Examples: ex})
-	}
-	set := u.prompts.Current()
-	system, err := set.Render(prompts.ClassifySystem, in)
-	if err != nil {
-		return intents.Result{}, err
-	}
-	user, err := set.Render(prompts.ClassifyUser, in)
-	if err != nil {
-		return intents.Result{}, err
-	}
-	var raw json.RawMessage
-	_, err = u.client.ChatJSON(ctx, llm.ChatRequest{Messages: []llm.Message{
-		{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: user}}, MaxTokens: 300},
-		llm.JSONSchema{Name: "classification", Schema: classifySchema}, &raw)
-	if err != nil {
-		return intents.Result{}, fmt.Errorf("classify with llm: %w", err)
-	}
-	return intents.ParseLLM(raw, known)
 }

@@ -60,8 +60,9 @@ type App struct {
 	Knowledge *knowledge.Service
 	KBQueue   *queue.KnowledgeEnqueuer
 
-	decider  bot.Decider
-	delivery *queue.DeliveryMetrics
+	decider    bot.Decider
+	delivery   *queue.DeliveryMetrics
+	llmMetrics *llmMetrics // with an LLM: token use and outcomes of the turn calls
 }
 
 // New connects to PostgreSQL and Redis and builds the graph. The database must be migrated.
@@ -96,6 +97,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	if cfg.LLMConfigured() {
 		a.LLM = llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, ChatModel: cfg.ChatModel,
 			EmbeddingModel: cfg.EmbeddingModel, EmbeddingDim: cfg.EmbeddingDim, Timeout: cfg.LLMTimeout, Logger: log})
+		a.llmMetrics = newLLMMetrics(reg)
 	}
 	if a.Intents, err = intents.NewCatalog(ctx, a.DB, log); err != nil {
 		return fail(fmt.Errorf("load intents (is the database migrated? run baton migrate): %w", err))
@@ -153,14 +155,22 @@ func (a *App) Server() *web.Server {
 // Decider is the bot's decider: the injected one, or the configured brain.
 func (a *App) Decider() bot.Decider { return a.decider }
 
-// Brain is the bot's brain as the configuration asks for it (offline, or refined by an LLM).
+// Brain is the bot's brain as the configuration asks for it: offline, or with an LLM that
+// writes each turn's reply in one structured call (understanding, retrieval and the policy
+// stay local; the local reply is the fallback).
 func (a *App) Brain() *bot.Brain {
 	settings := bot.DefaultSettings()
 	settings.QueuedAckInterval = a.Config.QueuedAckInterval
 	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: a.Prompts, Clock: a.Clock, Log: a.Log, Staff: a.DB,
-		Knowledge: kbAnswerer{a.Knowledge}, Settings: settings}
+		Knowledge: kbAnswerer{kb: a.Knowledge, extractive: a.LLM != nil}, Settings: settings}
 	if a.LLM != nil {
-		b.LLM = &llmUnderstander{client: a.LLM, prompts: a.Prompts}
+		cfg := a.Config
+		b.Model = &bot.ModelOptions{
+			Composer: &llm.TurnComposer{Client: a.LLM, Prompts: a.Prompts,
+				Brand: prompts.BrandInput{BotName: cfg.BotName, Company: cfg.CompanyName, Tone: cfg.BotTone}},
+			Budget: a.DB, TokensPerConversation: int64(cfg.LLMTokensPerConversation), TokensPerDay: int64(cfg.LLMTokensPerDay),
+			MaskPII: cfg.LLMMaskPII == "on", Observe: a.llmMetrics.observe,
+		}
 	}
 	return b
 }

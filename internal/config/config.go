@@ -54,6 +54,14 @@ type Config struct {
 
 	// AnswerMinConfidence is the knowledge base's answer threshold (see knowledge.DefaultMinConfidence).
 	AnswerMinConfidence float64
+
+	// The LLM path: token budgets, masking, brand voice.
+	LLMTokensPerConversation int
+	LLMTokensPerDay          int
+	LLMMaskPII               string // on | off
+	BotName                  string
+	CompanyName              string
+	BotTone                  string
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -90,6 +98,12 @@ func (c *Config) fields() []field {
 		{"BATON_EMBEDDING_MODEL", "embedding-model", "embedding model name (used with an LLM endpoint)", "text-embedding-3-small", "", &c.EmbeddingModel},
 		{"BATON_EMBEDDING_DIM", "embedding-dim", "embedding dimension, 1..2000 (pgvector HNSW limit)", "384", "", &c.EmbeddingDim},
 		{"BATON_LLM_TIMEOUT", "llm-timeout", "deadline of one LLM call", "20s", "", &c.LLMTimeout},
+		{"BATON_LLM_TOKENS_PER_CONVERSATION", "llm-tokens-per-conversation", "tokens one conversation may spend on the LLM; beyond it the local engine answers (0 = no cap)", "30000", "", &c.LLMTokensPerConversation},
+		{"BATON_LLM_TOKENS_PER_DAY", "llm-tokens-per-day", "tokens all conversations may spend on the LLM per UTC day; beyond it the local engine answers (0 = no cap)", "2000000", "", &c.LLMTokensPerDay},
+		{"BATON_LLM_MASK_PII", "llm-mask-pii", "on: emails, phone numbers, card numbers and gathered details reach the LLM as placeholders, restored in its reply; off: as typed", "on", "", &c.LLMMaskPII},
+		{"BATON_BOT_NAME", "bot-name", "the assistant's name, in the LLM's brand voice", "", "", &c.BotName},
+		{"BATON_COMPANY_NAME", "company-name", "the company the assistant speaks for, in the LLM's brand voice", "", "", &c.CompanyName},
+		{"BATON_BOT_TONE", "bot-tone", "the LLM's tone of voice, e.g. warm and concise", "friendly and concise", "", &c.BotTone},
 		{"BATON_SHUTDOWN_GRACE", "shutdown-grace", "how long SIGTERM waits for in-flight work", "15s", "", &c.ShutdownGrace},
 		{"BATON_FETCH_ALLOW_HOSTS", "fetch-allow-hosts", "comma-separated host or host:port list that knowledge URL imports may fetch although it resolves to an internal address (loopback, private, link-local, cloud metadata), e.g. wiki.internal,10.0.0.5:8080; every other internal address is refused", "", "", &c.FetchAllowHosts},
 		{"BATON_METRICS_TOKEN", "metrics-token", "bearer token GET /metrics requires; unset = /metrics answers anyone who reaches it", "", "all", &c.MetricsToken},
@@ -253,6 +267,15 @@ func (c *Config) Validate() error {
 	}
 	if c.LLMTimeout <= 0 {
 		bad("BATON_LLM_TIMEOUT", "must be positive")
+	}
+	if c.LLMTokensPerConversation < 0 {
+		bad("BATON_LLM_TOKENS_PER_CONVERSATION", "must be 0 (no cap) or positive")
+	}
+	if c.LLMTokensPerDay < 0 {
+		bad("BATON_LLM_TOKENS_PER_DAY", "must be 0 (no cap) or positive")
+	}
+	if c.LLMMaskPII != "on" && c.LLMMaskPII != "off" {
+		bad("BATON_LLM_MASK_PII", "must be on or off")
 	}
 	if c.ShutdownGrace <= 0 {
 		bad("BATON_SHUTDOWN_GRACE", "must be positive")

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -95,6 +96,9 @@ type OpenAI struct {
 	reject   map[string]bool
 	requests []Request
 	seq      int
+	failRate float64
+	failRand *rand.Rand
+	failed   int
 }
 
 // NewOpenAI starts a fake OpenAI server that is closed when the test ends.
@@ -219,7 +223,13 @@ func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	resp := f.next(path, chat, embed)
+	resp, failed := Response{}, false
+	if path == PathChat {
+		resp, failed = f.injectFailure()
+	}
+	if !failed {
+		resp = f.next(path, chat, embed)
+	}
 
 	if resp.Delay > 0 {
 		t := time.NewTimer(resp.Delay)
