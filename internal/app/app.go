@@ -206,7 +206,10 @@ func (a *App) Work(ctx context.Context) error {
 		Clock: a.Clock, Log: a.Log, Owner: owner, Window: a.Config.BurstWindow, LeaseTTL: a.Config.LeaseTTL,
 		// The offline engine decides in milliseconds; an LLM call is worth a lease.
 		Optimistic: a.LLM == nil && a.Config.TurnLease == "llm",
+		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts,
 	}
+	failures := queue.NewFailureMetrics(a.Registry)
+	engine.OnFailure = failures.TurnFailed
 	w := &queue.Worker{DB: a.DB, Engine: engine, Channels: a.Channels, Log: a.Log,
 		Recorder: &queue.Recorder{DB: a.DB}, Client: a.Client, Queues: a.Queues, SendTimeout: 15 * time.Second}
 	srv := asynq.NewServer(a.RedisOpt, queue.ServerConfig(a.Queues, a.Config.Concurrency, a.Log, a.Config.ShutdownGrace))
@@ -223,7 +226,7 @@ func (a *App) Work(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		return (&queue.Sweeper{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Clock: a.Clock,
-			Grace: a.Config.BurstWindow + a.Config.LeaseTTL}).Run(gctx)
+			Grace: a.Config.BurstWindow + a.Config.LeaseTTL, MaxAttempts: a.Config.TurnMaxAttempts, Requeued: failures.Swept()}).Run(gctx)
 	})
 	a.Log.Info("workers running", "owner", owner, "concurrency", a.Config.Concurrency, "queue", a.Queues.Chat)
 	err := g.Wait()
