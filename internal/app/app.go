@@ -141,7 +141,15 @@ func (a *App) Server() *web.Server {
 	s.MountIntents(a.Intents, a.Clock)
 	s.MountKnowledge(a.Knowledge)
 	s.MountPrompts(a.Prompts)
+	s.MountOps(a.DeadLetters())
 	return s
+}
+
+// DeadLetters is the failed work of this deployment (archived tasks, failed deliveries and
+// turns); it shares the app's Redis client, closed with the app.
+func (a *App) DeadLetters() *queue.DeadLetters {
+	return &queue.DeadLetters{DB: a.DB, Inspector: asynq.NewInspectorFromRedisClient(a.Redis), Queues: a.Queues,
+		MaxAttempts: a.Config.TurnMaxAttempts}
 }
 
 // Decider is the bot's decider: the injected one, or the configured brain.

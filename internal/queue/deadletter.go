@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,30 +17,6 @@ import (
 	"github.com/batonhq/baton/bot"
 	"github.com/batonhq/baton/internal/postgres"
 )
-
-// Kinds of dead letter.
-const (
-	DeadTask     = "task"     // an asynq task archived after its last retry
-	DeadDelivery = "delivery" // a reply whose delivery gave up
-	DeadTurn     = "turn"     // a turn that failed its last allowed attempt
-)
-
-// DeadLetter is work that failed for good, for an operator to retry or discard. Its ID names
-// the kind: "task:<queue role>:<task id>" (role chat or background), "delivery:<message id>",
-// "turn:<failure id>".
-type DeadLetter struct {
-	ID             string    `json:"id"`
-	Kind           string    `json:"kind"`
-	Error          string    `json:"error"`
-	Attempts       int       `json:"attempts"`
-	FailedAt       time.Time `json:"failed_at"`
-	ConversationID int64     `json:"conversation_id,omitempty"`
-	MessageID      int64     `json:"message_id,omitempty"`
-	Queue          string    `json:"queue,omitempty"`     // tasks
-	TaskType       string    `json:"task_type,omitempty"` // tasks
-	// HandedOff: a failed turn whose conversation went to people (retry does not apply).
-	HandedOff bool `json:"handed_off,omitempty"`
-}
 
 // DeadLetters lists, retries and discards failed work: archived tasks of the deployment's
 // queues, failed deliveries and failed turns (both from PostgreSQL).
@@ -65,14 +40,14 @@ func (d *DeadLetters) roles() map[string]string {
 }
 
 // List returns up to limit dead letters, most recent failure first.
-func (d *DeadLetters) List(ctx context.Context, limit int) ([]DeadLetter, error) {
-	var out []DeadLetter
+func (d *DeadLetters) List(ctx context.Context, limit int) ([]baton.DeadLetter, error) {
+	var out []baton.DeadLetter
 	turns, err := d.DB.FailedTurns(ctx, d.maxAttempts(), limit)
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range turns {
-		out = append(out, DeadLetter{ID: DeadTurn + ":" + strconv.FormatInt(f.ID, 10), Kind: DeadTurn, Error: f.Error,
+		out = append(out, baton.DeadLetter{ID: baton.DeadTurn + ":" + strconv.FormatInt(f.ID, 10), Kind: baton.DeadTurn, Error: f.Error,
 			Attempts: f.Attempts, FailedAt: f.LastFailedAt, ConversationID: f.ConversationID, MessageID: f.MessageID, HandedOff: f.HandedOff})
 	}
 	dels, err := d.DB.FailedDeliveries(ctx, limit)
@@ -82,7 +57,7 @@ func (d *DeadLetters) List(ctx context.Context, limit int) ([]DeadLetter, error)
 	failed := map[string]bool{}
 	for _, f := range dels {
 		failed[postgres.TaskID(baton.TaskDeliver, f.MessageID)] = true
-		out = append(out, DeadLetter{ID: DeadDelivery + ":" + strconv.FormatInt(f.MessageID, 10), Kind: DeadDelivery, Error: f.Error,
+		out = append(out, baton.DeadLetter{ID: baton.DeadDelivery + ":" + strconv.FormatInt(f.MessageID, 10), Kind: baton.DeadDelivery, Error: f.Error,
 			Attempts: f.Attempts, FailedAt: f.CreatedAt, ConversationID: f.ConversationID, MessageID: f.MessageID})
 	}
 	for role, q := range d.roles() {
@@ -97,7 +72,7 @@ func (d *DeadLetters) List(ctx context.Context, limit int) ([]DeadLetter, error)
 			if failed[t.ID] {
 				continue // listed once, as the failed delivery it is
 			}
-			dl := DeadLetter{ID: DeadTask + ":" + role + ":" + t.ID, Kind: DeadTask, Error: t.LastErr, Attempts: t.Retried + 1,
+			dl := baton.DeadLetter{ID: baton.DeadTask + ":" + role + ":" + t.ID, Kind: baton.DeadTask, Error: t.LastErr, Attempts: t.Retried + 1,
 				FailedAt: t.LastFailedAt, Queue: q, TaskType: t.Type}
 			var p baton.TaskPayload
 			if json.Unmarshal(t.Payload, &p) == nil {
@@ -106,7 +81,7 @@ func (d *DeadLetters) List(ctx context.Context, limit int) ([]DeadLetter, error)
 			out = append(out, dl)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b DeadLetter) int {
+	slices.SortStableFunc(out, func(a, b baton.DeadLetter) int {
 		if c := b.FailedAt.Compare(a.FailedAt); c != 0 {
 			return c
 		}
@@ -130,13 +105,13 @@ func (d *DeadLetters) parse(id string) (parsed, error) {
 	notFound := baton.Errorf(baton.ErrNotFound, "not_found", "dead letter %q not found", clipID(id))
 	kind, rest, _ := strings.Cut(id, ":")
 	switch kind {
-	case DeadTurn, DeadDelivery:
+	case baton.DeadTurn, baton.DeadDelivery:
 		n, err := strconv.ParseInt(rest, 10, 64)
 		if err != nil || n <= 0 {
 			return parsed{}, notFound
 		}
 		return parsed{kind: kind, num: n}, nil
-	case DeadTask:
+	case baton.DeadTask:
 		role, task, ok := strings.Cut(rest, ":")
 		q := d.roles()[role]
 		if !ok || q == "" || task == "" {
@@ -174,9 +149,9 @@ func (d *DeadLetters) Retry(ctx context.Context, id string) error {
 		return err
 	}
 	switch p.kind {
-	case DeadTurn:
+	case baton.DeadTurn:
 		return d.DB.RetryTurn(ctx, p.num, d.maxAttempts())
-	case DeadDelivery:
+	case baton.DeadDelivery:
 		if err := d.DB.RetryDelivery(ctx, p.num); err != nil {
 			return err
 		}
@@ -199,9 +174,9 @@ func (d *DeadLetters) Discard(ctx context.Context, id string) error {
 		return err
 	}
 	switch p.kind {
-	case DeadTurn:
+	case baton.DeadTurn:
 		return d.DB.DismissTurn(ctx, p.num, d.maxAttempts())
-	case DeadDelivery:
+	case baton.DeadDelivery:
 		if err := d.DB.DismissDelivery(ctx, p.num); err != nil {
 			return err
 		}
@@ -226,27 +201,21 @@ func (d *DeadLetters) forgetDeliverTask(msgID int64) {
 	}
 }
 
-// BulkResult says what a bulk retry or discard did.
-type BulkResult struct {
-	Done   []string          `json:"done"`
-	Failed map[string]string `json:"failed"` // id → why not
-}
-
 // bulkLimit bounds one "all" request.
 const bulkLimit = 1000
 
 // RetryMany retries the listed ids, or with all every dead letter that can be retried.
-func (d *DeadLetters) RetryMany(ctx context.Context, ids []string, all bool) (BulkResult, error) {
+func (d *DeadLetters) RetryMany(ctx context.Context, ids []string, all bool) (baton.BulkResult, error) {
 	return d.many(ctx, ids, all, true)
 }
 
 // DiscardMany discards the listed ids, or with all every dead letter.
-func (d *DeadLetters) DiscardMany(ctx context.Context, ids []string, all bool) (BulkResult, error) {
+func (d *DeadLetters) DiscardMany(ctx context.Context, ids []string, all bool) (baton.BulkResult, error) {
 	return d.many(ctx, ids, all, false)
 }
 
-func (d *DeadLetters) many(ctx context.Context, ids []string, all, retry bool) (BulkResult, error) {
-	res := BulkResult{Done: []string{}, Failed: map[string]string{}}
+func (d *DeadLetters) many(ctx context.Context, ids []string, all, retry bool) (baton.BulkResult, error) {
+	res := baton.BulkResult{Done: []string{}, Failed: map[string]string{}}
 	op := d.Discard
 	if retry {
 		op = d.Retry

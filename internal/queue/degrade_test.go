@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -107,13 +108,11 @@ func TestTurnThatAlwaysFailsIsHandedOffOnce(t *testing.T) {
 			if got := counter(t, b.Registry, "baton_turn_failures_total", map[string]string{"outcome": "retry"}); int(got) != tt.want-1 {
 				t.Errorf("retried failures counted %v; want %d", got, tt.want-1)
 			}
-			dl := &queue.DeadLetters{DB: b.DB, Inspector: asynq.NewInspector(b.RedisOpt), Queues: b.Queues, MaxAttempts: b.Config.TurnMaxAttempts}
-			t.Cleanup(func() { dl.Inspector.Close() })
-			list, err := dl.List(t.Context(), 10)
+			list, err := b.DeadLetters().List(t.Context(), 10)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(list) != 1 || list[0].Kind != queue.DeadTurn || !list[0].HandedOff || list[0].ConversationID != conv ||
+			if len(list) != 1 || list[0].Kind != baton.DeadTurn || !list[0].HandedOff || list[0].ConversationID != conv ||
 				list[0].Attempts != tt.want || !strings.Contains(list[0].Error, "the model is down") {
 				t.Fatalf("dead letters %+v; want the handed-off turn", list)
 			}
@@ -161,3 +160,123 @@ func TestLLMOutageStillAnswers(t *testing.T) {
 		t.Errorf("%d failed turns recorded; want none", n)
 	}
 }
+
+// TestDeadLettersThroughTheAdminAPI: a handed-off turn, a failed delivery and an archived task
+// are listed with their errors, retried or discarded one by one and in bulk, by admins only.
+func TestDeadLettersThroughTheAdminAPI(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{Decider: &failingDecider{}})
+	admin := b.AdminToken(t)
+	_, agent, err := b.DB.CreateUser(t.Context(), 0, baton.NewUser{Email: "agent@test.io", Role: baton.RoleAgent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := b.Post(t, testkit.Message("cust-d", "Dee", "d-1", "hi"))
+	conv := testkit.ID(body["conversation_id"])
+	testkit.WaitFor(t, 20*time.Second, "the handoff reply", func() bool { return len(b.DeliveriesTo(conv)) == 1 })
+	reply := b.DeliveriesTo(conv)[0].Body.MessageID
+	testkit.WaitFor(t, 5*time.Second, "the reply recorded as sent", func() bool {
+		return b.Count(t, `SELECT count(*) FROM messages WHERE id = $1 AND delivery_state = 'sent'`, reply) == 1
+	})
+	// The reply's delivery gave up (as after a long receiver outage).
+	if _, err := b.DB.Pool.Exec(t.Context(), `UPDATE messages SET delivery_state = 'failed', delivery_error = 'receiver answered 500' WHERE id = $1`, reply); err != nil {
+		t.Fatal(err)
+	}
+	// A task that fails for good is archived.
+	client := asynq.NewClient(b.RedisOpt)
+	t.Cleanup(func() { client.Close() })
+	if _, err := client.Enqueue(asynq.NewTask(queue.TypeDeliver, []byte(`{}`)), asynq.Queue(b.Queues.Chat), asynq.TaskID("broken-1")); err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspector(b.RedisOpt)
+	t.Cleanup(func() { insp.Close() })
+	testkit.WaitFor(t, 10*time.Second, "the broken task archived", func() bool {
+		info, err := insp.GetTaskInfo(b.Queues.Chat, "broken-1")
+		return err == nil && info.State == asynq.TaskStateArchived
+	})
+
+	list := func() map[string]map[string]any {
+		t.Helper()
+		status, out := b.API(t, "GET", "/v1/admin/failed", admin, nil)
+		if status != 200 {
+			t.Fatalf("GET /v1/admin/failed: %d %v", status, out)
+		}
+		byID := map[string]map[string]any{}
+		items, _ := out["failed"].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			byID[m["id"].(string)] = m
+		}
+		return byID
+	}
+	got := list()
+	turnID, deliveryID, taskID := "", "delivery:"+jsonID(reply), "task:chat:broken-1"
+	for id, m := range got {
+		if m["kind"] == baton.DeadTurn {
+			turnID = id
+		}
+	}
+	if len(got) != 3 || turnID == "" || got[deliveryID]["error"] != "receiver answered 500" || got[taskID] == nil ||
+		!strings.Contains(got[taskID]["error"].(string), "decode") || got[turnID]["handed_off"] != true {
+		t.Fatalf("dead letters %v; want the turn, the delivery and the task with their errors", got)
+	}
+	if status, _ := b.API(t, "GET", "/v1/admin/failed", agent, nil); status != 403 {
+		t.Errorf("an agent listed dead letters: %d", status)
+	}
+	tests := []struct {
+		name, path string
+		status     int
+	}{
+		{"agent may not retry", "/v1/admin/failed/" + deliveryID + "/retry", 403},
+		{"unknown kind", "/v1/admin/failed/nothing:1/retry", 404},
+		{"malformed number", "/v1/admin/failed/delivery:abc/retry", 404},
+		{"unknown delivery", "/v1/admin/failed/delivery:999999/discard", 404},
+		{"unknown queue role", "/v1/admin/failed/task:other:broken-1/retry", 404},
+		{"unknown task", "/v1/admin/failed/task:chat:nope/discard", 404},
+		{"a task that is not archived is no dead letter", "/v1/admin/failed/task:chat:turn:" + jsonID(reply) + "/discard", 404},
+		{"a handed-off turn is not retried", "/v1/admin/failed/" + turnID + "/retry", 409},
+		{"discard the turn", "/v1/admin/failed/" + turnID + "/discard", 204},
+		{"discarded already", "/v1/admin/failed/" + turnID + "/discard", 404},
+		{"retry the delivery", "/v1/admin/failed/" + deliveryID + "/retry", 204},
+	}
+	for _, tt := range tests {
+		token := admin
+		if strings.HasPrefix(tt.name, "agent") {
+			token = agent
+		}
+		if status, out := b.API(t, "POST", tt.path, token, nil); status != tt.status {
+			t.Errorf("%s: POST %s = %d %v; want %d", tt.name, tt.path, status, out, tt.status)
+		} else if status >= 400 {
+			if e, _ := out["error"].(map[string]any); e["code"] == nil {
+				t.Errorf("%s: error body %v is not the API's error shape", tt.name, out)
+			}
+		}
+	}
+	// The retried reply is delivered again.
+	testkit.WaitFor(t, 20*time.Second, "the reply delivered again", func() bool { return len(b.DeliveriesTo(conv)) == 2 })
+	testkit.WaitFor(t, 5*time.Second, "the reply recorded as sent", func() bool {
+		return b.Count(t, `SELECT count(*) FROM messages WHERE id = $1 AND delivery_state = 'sent'`, reply) == 1
+	})
+	if got := list(); len(got) != 1 || got[taskID] == nil {
+		t.Fatalf("dead letters %v; want only the task left", got)
+	}
+	// Bulk: retrying all runs the task again (it fails again and is archived again); discarding all empties the list.
+	status, out := b.API(t, "POST", "/v1/admin/failed/retry", admin, map[string]any{"all": true})
+	if done, _ := out["done"].([]any); status != 200 || len(done) != 1 || done[0] != taskID {
+		t.Fatalf("bulk retry: %d %v", status, out)
+	}
+	testkit.WaitFor(t, 10*time.Second, "the task archived again", func() bool {
+		info, err := insp.GetTaskInfo(b.Queues.Chat, "broken-1")
+		return err == nil && info.State == asynq.TaskStateArchived
+	})
+	status, out = b.API(t, "POST", "/v1/admin/failed/discard", admin, map[string]any{"ids": []string{taskID, "delivery:999999"}})
+	failed, _ := out["failed"].(map[string]any)
+	if done, _ := out["done"].([]any); status != 200 || len(done) != 1 || failed["delivery:999999"] == nil {
+		t.Fatalf("bulk discard: %d %v", status, out)
+	}
+	if got := list(); len(got) != 0 {
+		t.Errorf("dead letters %v after discarding everything", got)
+	}
+}
+
+func jsonID(id int64) string { return strconv.FormatInt(id, 10) }

@@ -105,10 +105,11 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 		t.Fatalf("load prompts: %v", err)
 	}
 	s.MountPrompts(live)
+	s.MountOps(&fakeDeadLetters{})
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts"}
+var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps"}
 
 var userSeq atomic.Int64
 
