@@ -59,18 +59,20 @@ func (e *Engine) failed(ctx context.Context, st baton.TurnState, cause error) (b
 	out := baton.TurnOutcome{Trace: map[string]any{"decider": "failed", "attempts": n, "error": clip(cause.Error(), 500)}}
 	// Once: a conversation people already have gets no second handoff and no second apology.
 	if conv.Status == baton.StatusBot {
-		var reply baton.Reply
-		if r, ok := e.Decider.(HandoffReplier); ok {
-			reply = r.HandoffReply(ctx, st)
-		} else {
-			reply = baton.Reply{Author: baton.AuthorBot, Visibility: baton.Public, Text: fallbacks[prompts.AckHandoff]}
-		}
-		out.Replies = []baton.Reply{reply}
+		out.Replies = []baton.Reply{e.handoffReply(ctx, st)}
 		out.Handoff = &baton.Handoff{Reason: baton.HandoffError}
 		out.Status = baton.StatusQueued
 		out.Trace["handoff_reason"] = string(baton.HandoffError)
 	}
 	return out, nil
+}
+
+// handoffReply tells the customer a person will take over, in the Decider's words if it has them.
+func (e *Engine) handoffReply(ctx context.Context, st baton.TurnState) baton.Reply {
+	if r, ok := e.Decider.(HandoffReplier); ok {
+		return r.HandoffReply(ctx, st)
+	}
+	return baton.Reply{Author: baton.AuthorBot, Visibility: baton.Public, Text: fallbacks[prompts.AckHandoff]}
 }
 
 // HandoffReply implements HandoffReplier with the handoff acknowledgement template.

@@ -55,6 +55,8 @@ type Engine struct {
 	Failures    Failures
 	MaxAttempts int
 	OnFailure   func(handedOff bool)
+	// Switches pause or mute the bot (nil: never).
+	Switches Switches
 }
 
 // Result says what a turn did.
@@ -105,7 +107,7 @@ func (e *Engine) run(ctx context.Context, st baton.TurnState, l baton.Lease) (Re
 	started := e.Clock.Now() // stored with the turn: the injected clock
 	t0 := time.Now()         // the bot's own time, measured on the wall clock
 	// Understand and decide (may call models); no transaction or connection is held.
-	out, err := e.Decider.Decide(ctx, st)
+	out, err := e.decide(ctx, st) // the operators' switches, then the Decider
 	if err != nil {
 		// A turn that keeps failing is handed to people instead (see failed).
 		if out, err = e.failed(ctx, st, fmt.Errorf("decide turn of conversation %d: %w", convID, err)); err != nil {

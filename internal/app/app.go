@@ -142,6 +142,7 @@ func (a *App) Server() *web.Server {
 	s.MountKnowledge(a.Knowledge)
 	s.MountPrompts(a.Prompts)
 	s.MountOps(a.DeadLetters())
+	s.MountSwitches(a.DB)
 	return s
 }
 
@@ -214,7 +215,7 @@ func (a *App) Work(ctx context.Context) error {
 		Clock: a.Clock, Log: a.Log, Owner: owner, Window: a.Config.BurstWindow, LeaseTTL: a.Config.LeaseTTL,
 		// The offline engine decides in milliseconds; an LLM call is worth a lease.
 		Optimistic: a.LLM == nil && a.Config.TurnLease == "llm",
-		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts,
+		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts, Switches: a.DB,
 	}
 	failures := queue.NewFailureMetrics(a.Registry)
 	engine.OnFailure = failures.TurnFailed

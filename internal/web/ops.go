@@ -86,3 +86,60 @@ func (s *Server) MountOps(dl DeadLetters) {
 	s.Handle("POST /v1/admin/failed/retry", Admin, 64<<10, bulk(dl.RetryMany))
 	s.Handle("POST /v1/admin/failed/discard", Admin, 64<<10, bulk(dl.DiscardMany))
 }
+
+// Switches is the store behind the bot's pause and mute switches.
+type Switches interface {
+	BotPaused(ctx context.Context) (bool, error)
+	SetBotPaused(ctx context.Context, actorID int64, paused bool) error
+	ConversationTeam(ctx context.Context, convID int64) (*int64, error)
+	SetMuted(ctx context.Context, actorID, convID int64, muted bool) error
+}
+
+// MountSwitches registers the global pause (admins) and the per-conversation mute (agents of
+// the conversation's team and admins).
+func (s *Server) MountSwitches(store Switches) {
+	s.Handle("GET /v1/admin/bot", Admin, 0, func(w http.ResponseWriter, r *http.Request) error {
+		paused, err := store.BotPaused(r.Context())
+		if err != nil {
+			return err
+		}
+		return WriteJSON(w, http.StatusOK, map[string]bool{"paused": paused})
+	})
+	s.Handle("PUT /v1/admin/bot", Admin, 4<<10, func(w http.ResponseWriter, r *http.Request) error {
+		var in struct {
+			Paused *bool `json:"paused"`
+		}
+		if err := DecodeJSON(r, &in); err != nil {
+			return err
+		}
+		if in.Paused == nil {
+			return baton.Invalid("paused (true or false) is required")
+		}
+		if err := store.SetBotPaused(r.Context(), Actor(r), *in.Paused); err != nil {
+			return err
+		}
+		return WriteJSON(w, http.StatusOK, map[string]bool{"paused": *in.Paused})
+	})
+	mute := func(muted bool) HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			id, err := PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			team, err := store.ConversationTeam(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			if err := TeamVisible(r, team, "conversation"); err != nil {
+				return err
+			}
+			if err := store.SetMuted(r.Context(), Actor(r), id, muted); err != nil {
+				return err
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+	}
+	s.Handle("POST /v1/conversations/{id}/mute", Agent, 0, mute(true))
+	s.Handle("POST /v1/conversations/{id}/unmute", Agent, 0, mute(false))
+}

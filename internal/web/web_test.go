@@ -106,10 +106,11 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 	}
 	s.MountPrompts(live)
 	s.MountOps(&fakeDeadLetters{})
+	s.MountSwitches(db)
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps"}
+var mounted = []string{"MountChannels", "MountConversations", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches"}
 
 var userSeq atomic.Int64
 
