@@ -25,7 +25,7 @@ run: setup ## run Baton (HTTP + workers) with the configuration from the environ
 	$(BIN) run
 
 test: setup ## run every test against the real PostgreSQL and Redis (race detector on)
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 conversations: setup ## play the conversation scripts of bot/testdata/conversations in a sandbox
 	$(BIN) test conversations bot/testdata/conversations

@@ -50,6 +50,13 @@ type Engine struct {
 	// fast local decider; with a slow one (an LLM) a lease is claimed first, so that work is
 	// neither wasted nor done twice.
 	Optimistic bool
+	// Failures counts failed attempts (nil: a failed turn is only retried); after MaxAttempts
+	// (default DefaultMaxAttempts) the conversation goes to people. OnFailure observes each.
+	Failures    Failures
+	MaxAttempts int
+	OnFailure   func(handedOff bool)
+	// Switches pause or mute the bot (nil: never).
+	Switches Switches
 }
 
 // Result says what a turn did.
@@ -100,10 +107,13 @@ func (e *Engine) run(ctx context.Context, st baton.TurnState, l baton.Lease) (Re
 	started := e.Clock.Now() // stored with the turn: the injected clock
 	t0 := time.Now()         // the bot's own time, measured on the wall clock
 	// Understand and decide (may call models); no transaction or connection is held.
-	out, err := e.Decider.Decide(ctx, st)
+	out, err := e.decide(ctx, st) // the operators' switches, then the Decider
 	if err != nil {
-		e.release(l)
-		return Result{}, fmt.Errorf("decide turn of conversation %d: %w", convID, err)
+		// A turn that keeps failing is handed to people instead (see failed).
+		if out, err = e.failed(ctx, st, fmt.Errorf("decide turn of conversation %d: %w", convID, err)); err != nil {
+			e.release(l)
+			return Result{}, err
+		}
 	}
 	out.StartedAt = started
 	if out.Trace == nil {

@@ -49,9 +49,9 @@ type SearchResult struct {
 }
 
 // Search runs hybrid retrieval: vector search in the active embedding model and full-text
-// search with OR semantics, in parallel, fused by reciprocal rank fusion. Errors of one
-// retriever are returned; an unavailable embedder for the active model degrades to full text
-// (recorded in the trace).
+// search with OR semantics, in parallel, fused by reciprocal rank fusion. A full-text error is
+// returned; in hybrid mode a failing or unavailable embedder degrades to full text alone
+// (recorded in the trace), in vector mode its error is returned.
 func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (SearchResult, error) {
 	start := time.Now()
 	query = strings.TrimSpace(query)
@@ -120,10 +120,18 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 	if o.Mode != ModeVector {
 		res.Trace["fts_ms"] = fms
 	}
-	if err := errors.Join(vecErr, ftsErr); err != nil {
-		return res, fmt.Errorf("search %q: %w", clip(query, 60), err)
+	if ftsErr != nil || vecErr != nil && (o.Mode == ModeVector || ctx.Err() != nil) {
+		return res, fmt.Errorf("search %q: %w", clip(query, 60), errors.Join(vecErr, ftsErr))
 	}
-	if o.Mode != ModeFTS && res.Model == "" {
+	if vecErr != nil {
+		// An embedding outage must not silence the bot: hybrid search answers from full text
+		// alone (and its confidence is judged as such), as with no embedder at all.
+		s.log.WarnContext(ctx, "vector search failed; searching full text alone", "err", vecErr)
+		res.Model, vec = "", nil
+		res.Trace["vector"] = "failed: " + clip(vecErr.Error(), 200)
+		res.Trace["degraded"] = ModeFTS
+	}
+	if o.Mode != ModeFTS && res.Model == "" && vecErr == nil {
 		res.Trace["vector"] = "unavailable: no embedder for the active model"
 	}
 	hits := fuse(vec, fts)

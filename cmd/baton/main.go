@@ -31,6 +31,7 @@ func commands() []command {
 		{"demo", "migrate, seed demo data, run Baton, replay a scripted conversation", cmdDemo},
 		{"intents", "intents: import, list", cmdIntents},
 		{"kb", "knowledge base: import, export, status", cmdKB},
+		{"ops", "failure handling: list, retry and discard dead letters", cmdOps},
 		{"eval", "measure quality on datasets: intents, sentiment, details, retrieval", cmdEval},
 		{"bench", "measure performance: pipeline, retrieval", cmdBench},
 		{"test", "run conversation scripts end to end in a sandbox", cmdTest},

@@ -149,7 +149,16 @@ func (a *App) Server() *web.Server {
 	s.MountIntents(a.Intents, a.Clock)
 	s.MountKnowledge(a.Knowledge)
 	s.MountPrompts(a.Prompts)
+	s.MountOps(a.DeadLetters())
+	s.MountSwitches(a.DB)
 	return s
+}
+
+// DeadLetters is the failed work of this deployment (archived tasks, failed deliveries and
+// turns); it shares the app's Redis client, closed with the app.
+func (a *App) DeadLetters() *queue.DeadLetters {
+	return &queue.DeadLetters{DB: a.DB, Inspector: asynq.NewInspectorFromRedisClient(a.Redis), Queues: a.Queues,
+		MaxAttempts: a.Config.TurnMaxAttempts}
 }
 
 // Decider is the bot's decider: the injected one, or the configured brain.
@@ -222,7 +231,10 @@ func (a *App) Work(ctx context.Context) error {
 		Clock: a.Clock, Log: a.Log, Owner: owner, Window: a.Config.BurstWindow, LeaseTTL: a.Config.LeaseTTL,
 		// The offline engine decides in milliseconds; an LLM call is worth a lease.
 		Optimistic: a.LLM == nil && a.Config.TurnLease == "llm",
+		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts, Switches: a.DB,
 	}
+	failures := queue.NewFailureMetrics(a.Registry)
+	engine.OnFailure = failures.TurnFailed
 	deliverer := &queue.Deliverer{DB: a.DB, Channels: a.Channels, Recorder: &queue.Recorder{DB: a.DB}, Client: a.Client,
 		Queues: a.Queues, Log: a.Log, Clock: a.Clock, Metrics: a.delivery, SendTimeout: a.Config.DeliveryTimeout,
 		InFlight: a.Config.DeliveryInFlight, RetryFor: a.Config.DeliveryRetryFor}
@@ -241,7 +253,7 @@ func (a *App) Work(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		return (&queue.Sweeper{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Clock: a.Clock,
-			Grace: a.Config.BurstWindow + a.Config.LeaseTTL}).Run(gctx)
+			Grace: a.Config.BurstWindow + a.Config.LeaseTTL, MaxAttempts: a.Config.TurnMaxAttempts, Requeued: failures.Swept()}).Run(gctx)
 	})
 	g.Go(func() error {
 		// Presence timeouts and the assignment backlog; once per period across all workers.

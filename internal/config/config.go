@@ -32,6 +32,7 @@ type Config struct {
 	LeaseTTL          time.Duration
 	TurnLease         string
 	Concurrency       int
+	TurnMaxAttempts   int
 	QueuePrefix       string
 	SessionTTL        time.Duration
 	LogLevel          string
@@ -89,6 +90,7 @@ func (c *Config) fields() []field {
 		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
 		{"BATON_TURN_LEASE", "turn-lease", "when a turn claims the conversation's lease before deciding: llm (only with an LLM; the offline engine's fast turns commit optimistically) or always", "llm", "", &c.TurnLease},
 		{"BATON_CONCURRENCY", "concurrency", "task workers per process (a turn waiting out the burst window holds one, not a DB connection)", "64", "", &c.Concurrency},
+		{"BATON_TURN_MAX_ATTEMPTS", "turn-max-attempts", "failed attempts at a turn before its conversation is handed to people (reason error) and no longer retried", "3", "", &c.TurnMaxAttempts},
 		{"BATON_QUEUE_PREFIX", "queue-prefix", "prefix of asynq queue names (isolates deployments sharing a Redis)", "baton", "", &c.QueuePrefix},
 		{"BATON_SESSION_TTL", "session-ttl", "browser session lifetime", "12h", "", &c.SessionTTL},
 		{"BATON_LOG_LEVEL", "log-level", "debug, info, warn or error", "info", "", &c.LogLevel},
@@ -252,6 +254,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		bad("BATON_CONCURRENCY", "must be 1..1000")
+	}
+	if c.TurnMaxAttempts < 1 || c.TurnMaxAttempts > 100 {
+		bad("BATON_TURN_MAX_ATTEMPTS", "must be 1..100")
 	}
 	if c.QueuePrefix == "" || strings.ContainsAny(c.QueuePrefix, " :") {
 		bad("BATON_QUEUE_PREFIX", "must be non-empty, without spaces or colons")

@@ -106,10 +106,12 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 		t.Fatalf("load prompts: %v", err)
 	}
 	s.MountPrompts(live)
+	s.MountOps(&fakeDeadLetters{})
+	s.MountSwitches(db)
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts"}
+var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches"}
 
 var userSeq atomic.Int64
 
