@@ -169,7 +169,7 @@ func (db *DB) FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery
 func (db *DB) RetryDelivery(ctx context.Context, msgID int64) error {
 	now := db.Clock.Now()
 	tag, err := db.Pool.Exec(ctx, `WITH m AS (
-			UPDATE messages SET delivery_state = 'pending', delivery_attempts = 0
+			UPDATE messages SET delivery_state = 'pending', delivery_attempts = 0, delivery_next_at = $5
 			WHERE id = $1 AND delivery_state = 'failed' RETURNING id, conversation_id),
 		d AS (DELETE FROM delivery_dismissals WHERE message_id IN (SELECT id FROM m)),
 		o AS (

@@ -35,20 +35,14 @@ func (r *Redeliverer) Run(ctx context.Context) error {
 	if r.Grace <= 0 {
 		r.Grace = time.Second
 	}
-	t := time.NewTicker(r.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if n, err := r.Once(ctx); err != nil {
-				r.Log.WarnContext(ctx, "sweep due deliveries", "err", err)
-			} else if n > 0 {
-				r.Log.DebugContext(ctx, "queued due deliveries", "count", n)
-			}
+	baton.Repeat(ctx, r.Interval, func(ctx context.Context) error {
+		n, err := r.Once(ctx)
+		if n > 0 {
+			r.Log.DebugContext(ctx, "queued due deliveries", "count", n)
 		}
-	}
+		return err
+	}, func(err error) { r.Log.WarnContext(ctx, "sweep due deliveries", "err", err) })
+	return nil
 }
 
 // Once queues every due reply (up to a batch) and returns how many it looked at.

@@ -39,20 +39,14 @@ func (s *Sweeper) Run(ctx context.Context) error {
 	if s.Interval == 0 {
 		s.Interval = 2 * time.Second
 	}
-	t := time.NewTicker(s.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if n, err := s.Once(ctx); err != nil {
-				s.Log.WarnContext(ctx, "sweep stalled turns", "err", err)
-			} else if n > 0 {
-				s.Log.InfoContext(ctx, "re-enqueued stalled turns", "count", n)
-			}
+	baton.Repeat(ctx, s.Interval, func(ctx context.Context) error {
+		n, err := s.Once(ctx)
+		if n > 0 {
+			s.Log.InfoContext(ctx, "re-enqueued stalled turns", "count", n)
 		}
-	}
+		return err
+	}, func(err error) { s.Log.WarnContext(ctx, "sweep stalled turns", "err", err) })
+	return nil
 }
 
 // Once runs one sweep and returns how many turns it re-enqueued.

@@ -15,7 +15,7 @@ func TestPauseAndMute(t *testing.T) {
 	t.Parallel()
 	b := testkit.Start(t, testkit.Options{})
 	admin := b.AdminToken(t)
-	_, agent, err := b.DB.CreateUser(t.Context(), 0, baton.NewUser{Email: "agent@test.io", Role: baton.RoleAgent})
+	_, agent, err := b.DB.CreateUser(t.Context(), 0, baton.NewUser{Email: "agent@test.io", Role: baton.RoleAgent, Teams: []string{"support"}})
 	if err != nil {
 		t.Fatal(err)
 	}
