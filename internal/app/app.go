@@ -170,6 +170,7 @@ func (a *App) Decider() bot.Decider { return a.decider }
 func (a *App) Brain() *bot.Brain {
 	settings := bot.DefaultSettings()
 	settings.QueuedAckInterval = a.Config.QueuedAckInterval
+	settings.HandoffSLA = a.Config.HandoffSLA
 	b := &bot.Brain{Intents: a.Intents.Model(), Prompts: a.Prompts, Clock: a.Clock, Log: a.Log, Staff: a.DB,
 		Knowledge: kbAnswerer{kb: a.Knowledge, extractive: a.LLM != nil}, Settings: settings}
 	if a.LLM != nil {

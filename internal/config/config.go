@@ -55,6 +55,8 @@ type Config struct {
 
 	// AnswerMinConfidence is the knowledge base's answer threshold (see knowledge.DefaultMinConfidence).
 	AnswerMinConfidence float64
+	// HandoffSLA is how much of the team's open time a handoff is due within.
+	HandoffSLA time.Duration
 
 	// The LLM path: token budgets, masking, brand voice.
 	LLMTokensPerConversation int
@@ -85,6 +87,7 @@ func (c *Config) fields() []field {
 		{"BATON_OUTBOUND_URL", "outbound-url", "URL replies are POSTed to (generic webhook channel); empty keeps them pending", "", "", &c.OutboundURL},
 		{"BATON_BURST_WINDOW", "burst-window", "messages of one conversation within this window get one answer (0 allowed)", "2s", "", &c.BurstWindow},
 		{"BATON_IDLE_RESOLVE", "idle-resolve", "an episode resolves itself this long after a bot answer", "24h", "", &c.IdleResolve},
+		{"BATON_HANDOFF_SLA", "handoff-sla", "a handoff is due within this much of its team's open time (business hours count, nights and holidays don't)", "4h", "", &c.HandoffSLA},
 		{"BATON_ANSWER_MIN_CONFIDENCE", "answer-min-confidence", "the bot answers from the knowledge base at or above this confidence (0..1); below it, it asks what was meant or offers a person", "0.5", "", &c.AnswerMinConfidence},
 		{"BATON_QUEUED_ACK_INTERVAL", "queued-ack-interval", "while a handed-off conversation waits for a person, the bot tells the customer it has their message at most this often", "4h", "", &c.QueuedAckInterval},
 		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
@@ -224,6 +227,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AnswerMinConfidence <= 0 || c.AnswerMinConfidence > 1 {
 		bad("BATON_ANSWER_MIN_CONFIDENCE", "must be above 0 and at most 1, got %g", c.AnswerMinConfidence)
+	}
+	if c.HandoffSLA <= 0 {
+		bad("BATON_HANDOFF_SLA", "must be positive")
 	}
 	if c.QueuedAckInterval <= 0 {
 		bad("BATON_QUEUED_ACK_INTERVAL", "must be positive")
