@@ -76,6 +76,7 @@ func (b *Brain) renderActions(ctx context.Context, d Decision, in composeInput, 
 			if err != nil {
 				return "", nil, err
 			}
+			in.name = "" // greeted by name once: "Hi Zoe! Thanks — …", not "Thanks, Zoe"
 			continue
 		case ActWelcomeBack:
 			if a.Talk == "alone" || len(d.Actions) == 1 {
@@ -87,6 +88,7 @@ func (b *Brain) renderActions(ctx context.Context, d Decision, in composeInput, 
 			if err != nil {
 				return "", nil, err
 			}
+			in.name = ""
 			continue
 		case ActAnswer:
 			c := a.Answer.Citations[0]

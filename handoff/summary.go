@@ -152,7 +152,11 @@ func Summarize(in SummaryInput) Package {
 		Language:  language(in),
 		Source:    SourceLocal,
 	}
-	p.NextStep = nextStep(in.Reason, topic(intent, quoted), p.Details)
+	t := topic(intent, quoted)
+	if intent == "" && in.Reason == baton.HandoffCustomerRequest {
+		t = "" // the words of "I want a person NOW" name no topic
+	}
+	p.NextStep = nextStep(in.Reason, t, p.Details)
 	return p
 }
 
