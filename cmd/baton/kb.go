@@ -45,13 +45,9 @@ func openKnowledge(ctx context.Context, name string, args []string, stdout io.Wr
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, nil)
+	pool, err := openPool(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, nil, nil, fmt.Errorf("connect to BATON_DATABASE_URL: %w", err)
 	}
 	db := postgres.New(pool, baton.SystemClock{})
 	var client *llm.Client

@@ -39,13 +39,9 @@ func openDeadLetters(ctx context.Context, name string, args []string, stdout io.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, nil)
+	pool, err := openPool(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, nil, nil, fmt.Errorf("connect to BATON_DATABASE_URL: %w", err)
 	}
 	opt, err := asynq.ParseRedisURI(cfg.RedisURL)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/postgres"
 )
@@ -27,13 +29,9 @@ func openDB(ctx context.Context, name string, args []string, stdout io.Writer, e
 	if err != nil {
 		return nil, nil, err
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL, nil)
+	pool, err := openPool(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, nil, fmt.Errorf("connect to BATON_DATABASE_URL: %w", err)
 	}
 	return postgres.New(pool, baton.SystemClock{}), rest, nil
 }
@@ -131,4 +129,17 @@ func usersList(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%v\n", u.ID, u.Email, u.Role, u.Status, u.Capacity, u.TeamIDs)
 	}
 	return tw.Flush()
+}
+
+// openPool connects to the database and checks it answers, for the CLI's one-shot commands.
+func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := postgres.Open(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to BATON_DATABASE_URL: %w", err)
+	}
+	return pool, nil
 }
