@@ -276,6 +276,15 @@ func (b *Brain) lookup(ctx context.Context, u *understood, st baton.Conversation
 			if err != nil {
 				return err
 			}
+			if core, ok := WithoutStory(part); ok {
+				alone, err := b.Knowledge.Answer(ctx, core, u.language)
+				if err != nil {
+					return err
+				}
+				if alone.Confidence >= a.Confidence {
+					a = alone
+				}
+			}
 			found = found || !a.NoAnswer
 			m.Answers = append(m.Answers, a)
 		}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"maps"
+	"regexp"
 	"slices"
 	"time"
 
@@ -273,7 +274,7 @@ func (p *policy) bot() Decision {
 	answered := p.answers()
 	// An explicit request for a person, or rising frustration, hands off at once.
 	for _, m := range in.Messages {
-		if m.Intent == "talk_to_human" && !m.OutOfScope && m.Score >= 0.5 {
+		if m.Intent == "talk_to_human" && !m.OutOfScope && m.Score >= 0.5 && (!answered || namesPerson.MatchString(m.Text)) {
 			p.handOff(baton.HandoffCustomerRequest)
 			return p.done()
 		}
@@ -337,6 +338,10 @@ func (p *policy) answers() bool {
 	return n > 0
 }
 
+// namesPerson finds a person in a request for one ("agent please", "can I talk to someone"): a
+// question that only sounds like one ("number for the support line?") is answered, not handed off.
+var namesPerson = regexp.MustCompile(`(?i)\b(human|person|people|agent|someone|somebody|anyone|representative|rep|operator|staff|manager|supervisor|real|call me|ring me|phone me|talk|speak|chat with)\b`)
+
 // frustrated reports a sentiment trend at or below the threshold that has built up over more
 // than one message (one angry question is answered first).
 func (p *policy) frustrated() bool {
@@ -380,6 +385,11 @@ func (p *policy) intents(answered bool) bool {
 		case intents.ActionHandoff:
 			if answered && !m.Personal && m.Kind == KindQuestion {
 				return false // a general question about it, answered
+			}
+			if primary.Name == "complaint" && m.Sentiment >= 0 {
+				// A complaint without a trace of displeasure is the classifier's nearest guess
+				// for something it does not know ("best cycling route to the beach?").
+				return false
 			}
 			if m.Sentiment <= -0.3 {
 				p.handOff(baton.HandoffNegativeSentiment) // an angry complaint: the mood is the reason

@@ -142,6 +142,23 @@ var joinedQuestion = regexp.MustCompile(`(?i),?\s+and\s+(what|what's|whats|how|w
 // startsQuestion is a question's first words.
 var startsQuestion = regexp.MustCompile(`(?i)^(what|what's|whats|how|when|where|who|who's|whos|which|why|can|could|do|does|did|is|are|will|would|should|may)\b`)
 
+// asksToKnow starts a request for information that is not worded as a question ("also tell me
+// the price"); other words after the last question mark are its context ("…on new year's eve?
+// we want to ride to the fireworks"), not a question of their own.
+var asksToKnow = regexp.MustCompile(`(?i)^(also,?\s+|and\s+|plus\s+)?(please\s+)?(tell me|let me know|explain|i('d| would) like to know|i (want|need) to know|i('m| am) wondering|i wonder)\b`)
+
+// WithoutStory returns a question without the story told after it ("what's the range of your
+// e-scooters? I want to ride to Eastfield and back, about 30 km"), and whether there was one:
+// four or more words after the last question mark. The story may help ("…?? it says
+// reservations are disabled") or drown the question, so both are looked up.
+func WithoutStory(q string) (string, bool) {
+	i := strings.LastIndexByte(q, '?')
+	if i < 0 || len(strings.Fields(q[i+1:])) < 4 || len(strings.Fields(q[:i])) < 3 {
+		return q, false
+	}
+	return strings.TrimSpace(q[:i+1]), true
+}
+
 // splitJoined splits one sentence that asks two questions joined by "and" — only when it
 // starts as a question itself and both halves have at least three words.
 func splitJoined(p string) []string {
@@ -179,7 +196,7 @@ func Questions(text string) []string {
 		}
 	}
 	if rest := strings.TrimSpace(text[start:]); rest != "" {
-		if len(parts) > 0 && len(strings.Fields(rest)) >= 4 {
+		if len(parts) > 0 && len(strings.Fields(rest)) >= 4 && (startsQuestion.MatchString(rest) || asksToKnow.MatchString(rest)) {
 			parts = append(parts, rest)
 		} else if len(parts) > 0 {
 			parts[len(parts)-1] += " " + rest

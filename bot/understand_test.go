@@ -59,6 +59,9 @@ func TestQuestionsSplitsSeveralQuestions(t *testing.T) {
 		{"can I pay cash and do you take student cards?", []string{"can I pay cash", "do you take student cards?"}},
 		{"I paid and what now", []string{"I paid and what now"}},
 		{"what's the difference between bread and butter", []string{"what's the difference between bread and butter"}},
+		// Words after the last question mark are its context unless they ask for something.
+		{"Are scooters running on new year's eve? we want to ride to the fireworks", []string{"Are scooters running on new year's eve? we want to ride to the fireworks"}},
+		{"Is there a student discount? Also tell me the price of the yearly pass", []string{"Is there a student discount?", "Also tell me the price of the yearly pass"}},
 	}
 	for _, tt := range tests {
 		if got := Questions(tt.text); !slices.Equal(got, tt.want) {
@@ -106,6 +109,26 @@ func TestRequestsAreToldFromQuestionsAboutTheCase(t *testing.T) {
 	} {
 		if got := isRequest(text, b.Intents.Understand(text, intents.ExtractContext{})); got != want {
 			t.Errorf("isRequest(%q) = %v; want %v", text, got, want)
+		}
+	}
+}
+
+func TestWithoutStory(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		q, want string
+		ok      bool
+	}{
+		{"What's the range of your e-scooters? I want to ride to Eastfield and back", "What's the range of your e-scooters?", true},
+		{"why cant i reserve anymore?? it says reservations are disabled", "why cant i reserve anymore??", true},
+		{"where do I park? thanks a lot", "where do I park? thanks a lot", false},                       // too short to be a story
+		{"ok? so I want to ride to the beach today", "ok? so I want to ride to the beach today", false}, // no question before it
+		{"no question mark in this one at all", "no question mark in this one at all", false},
+	}
+	for _, tt := range tests {
+		got, ok := WithoutStory(tt.q)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("WithoutStory(%q) = %q, %v; want %q, %v", tt.q, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -79,6 +79,7 @@ type Answer struct {
 	Replied   bool     // a reply was delivered in time
 	Cites     []string // external keys of the cited articles
 	Actions   []string // the turn traces' action and actions
+	Why       []string // per turn: intent, answer confidence, handoff reason (for --verbose)
 	LatencyMs float64  // post to delivery
 	Err       string
 }
@@ -299,19 +300,22 @@ func ask(ctx context.Context, b *sandbox.Baton, run string, q Question, timeout 
 	}
 	rows.Close()
 	a.Reply = strings.Join(texts, "\n")
-	rows, err = db.Query(ctx, `SELECT coalesce(data->>'action', ''), coalesce(data->'actions', '[]') FROM turn_traces
-		WHERE conversation_id = $1 ORDER BY id`, res.ConversationID)
+	rows, err = db.Query(ctx, `SELECT coalesce(data->>'action', ''), coalesce(data->'actions', '[]'),
+		concat_ws(' ', 'intent=' || (data->>'intent'), 'score=' || (data->>'score'), 'confidence=' || (data->>'confidence'),
+			'handoff=' || (data->>'handoff_reason'))
+		FROM turn_traces WHERE conversation_id = $1 ORDER BY id`, res.ConversationID)
 	if err != nil {
 		a.Err = err.Error()
 		return a
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var action string
+		var action, why string
 		var raw []byte
-		if rows.Scan(&action, &raw) != nil {
+		if rows.Scan(&action, &raw, &why) != nil {
 			continue
 		}
+		a.Why = append(a.Why, why)
 		if action != "" {
 			a.Actions = append(a.Actions, action)
 		}
@@ -338,8 +342,9 @@ func Write(w io.Writer, as []Answer, asJSON, verbose bool) error {
 			if a.Question.Gold != nil {
 				gold = *a.Question.Gold
 			}
-			fmt.Fprintf(w, "%s\t%s\tgold=%s cited=%s actions=%s %.0fms%s\n\t%s\n\t→ %s\n", a.Question.QID, verdict, gold,
+			fmt.Fprintf(w, "%s\t%s\tgold=%s cited=%s actions=%s %.0fms%s\n\t%s\n\t%s\n\t→ %s\n", a.Question.QID, verdict, gold,
 				strings.Join(a.Cites, ","), strings.Join(a.Actions, ","), a.LatencyMs, errSuffix(a.Err), a.Question.Text,
+				strings.Join(a.Why, " | "),
 				strings.ReplaceAll(a.Reply, "\n", " ⏎ "))
 		}
 	}
