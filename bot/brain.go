@@ -101,7 +101,7 @@ func (b *Brain) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutco
 		d.Handoff, notice = b.planHandoff(ctx, st, u, d, next, in.Now)
 	}
 	reply, err := b.compose(ctx, d, composeInput{name: firstName(customerName(conv, u.details)), topic: conv.State.Topic,
-		details: u.details, last: lastBotText(st), intents: b.Intents, topics: s.Topics, notice: notice})
+		details: u.details, last: lastBotText(st), intents: b.Intents, topics: b.topics(ctx, d, s), notice: notice})
 	if err != nil {
 		return out, err
 	}
@@ -343,6 +343,33 @@ func (b *Brain) settings() Settings {
 		s.Topics = topics(b.Intents.Intents())
 	}
 	return s
+}
+
+// TopicLister is an Answerer that can name what its knowledge base covers.
+type TopicLister interface {
+	Topics(ctx context.Context, n int) ([]string, error)
+}
+
+// topics names what the bot can help with in an out-of-scope reply: the configured topics,
+// else what the knowledge base covers (its articles are what the bot answers from), else the
+// intents. Looked up only for such a reply.
+func (b *Brain) topics(ctx context.Context, d Decision, s Settings) []string {
+	if len(b.Settings.Topics) > 0 || !slices.ContainsFunc(d.Actions, func(a Action) bool { return a.Kind == ActOutOfScope }) {
+		return s.Topics
+	}
+	tl, ok := b.Knowledge.(TopicLister)
+	if !ok {
+		return s.Topics
+	}
+	t, err := tl.Topics(ctx, 4)
+	if err != nil {
+		b.Log.WarnContext(ctx, "list knowledge topics", "err", err)
+		return s.Topics
+	}
+	if len(t) == 0 {
+		return s.Topics
+	}
+	return t
 }
 
 // topics names what the bot can help with, from the intents that are not small talk.

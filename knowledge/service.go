@@ -64,6 +64,8 @@ type Service struct {
 	mu       sync.Mutex
 	active   *EmbeddingModel // cached active model
 	activeAt time.Time
+	topics   []string // what the published articles cover (Topics)
+	topicsAt time.Time
 }
 
 // New returns a Service over store.

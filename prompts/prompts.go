@@ -162,6 +162,7 @@ func (s *Set) Override(name Name, body string) (*Set, error) {
 var funcs = template.FuncMap{
 	"quote":    quote,
 	"join":     join,
+	"list":     list,
 	"data":     dataBlock,
 	"truncate": truncate,
 }
@@ -193,6 +194,14 @@ func quote(s string) string {
 // join joins items with sep: {{join ", " .Examples}}.
 func join(sep string, items []string) string {
 	return strings.Join(items, sep)
+}
+
+// list writes items as a sentence's list: "a, b and c".
+func list(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // Data block delimiters. Untrusted text (customer messages, knowledge-base articles) goes

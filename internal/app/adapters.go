@@ -109,3 +109,6 @@ func (k kbAnswerer) answer(ctx context.Context, question string, o knowledge.Ans
 func (k kbAnswerer) RecordGap(ctx context.Context, question string, conversationID, messageID int64, reason string) error {
 	return k.kb.RecordGap(ctx, question, conversationID, messageID, reason)
 }
+
+// Topics names what the published articles cover (bot.TopicLister).
+func (k kbAnswerer) Topics(ctx context.Context, n int) ([]string, error) { return k.kb.Topics(ctx, n) }
