@@ -105,7 +105,7 @@ func (s *Service) Answer(ctx context.Context, question string, o AnswerOptions) 
 		}
 	}
 	ans.Trace["engine"] = EngineExtractive
-	text, used := ExtractFrom(question, res.Hits)
+	text, used := extractFrom(question, res.Hits, res.known)
 	ans.Text, ans.Citations = text, []baton.Citation{used.Citation()}
 	ans.Trace["extract_chunk_id"] = used.ID
 	return ans, nil

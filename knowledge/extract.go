@@ -31,6 +31,7 @@ const (
 	cuePermission            // can I, is it possible, do you accept: "you can…", "we accept…"
 	cueSteps                 // how do I, how to: "Go to…", "Click…", numbered steps
 	cueOutcome               // what happens if, what if: "we'll charge…", "you'll move to…"
+	cueContact               // what number, which email, how do I reach: "call 0800 123 456", "write to help@…"
 	numCues
 )
 
@@ -43,11 +44,13 @@ var (
 	startsPermission = regexp.MustCompile(`^(can|could|may|is it possible|am i allowed|are you able|do you|does|is|are|will|do i)\b`)
 	askOutcome       = regexp.MustCompile(`\bwhat (happens|will happen|would happen|happened)\b|\bwhat if\b`)
 	hasOutcome       = regexp.MustCompile(`\bwill\b|['’]ll\b`)
+	askContact       = regexp.MustCompile(`\b(phone|telephone|contact|helpline|hotline) (number|details)\b|\bnumber (for|of|to)\b|\b(what|which)( is|'s)? (the )?(number|email|e-mail|address)\b|\bemail address\b|\bhow (do|can) i (reach|contact|call|phone|email|write to)\b|\bwho (do|can|should) i (call|contact|email|write to)\b`)
 	askSteps         = regexp.MustCompile(`\bhow (do|can|should|would|could) (i|we|you)\b|\bhow to\b|\bwhere (do|can|should) i\b|\bwhat (should|do) i do\b|\bsteps?\b|\bprocess\b`)
 
 	// Run on lower-cased text: case-insensitive matching is several times slower.
 	hasDuration = regexp.MustCompile(`\d+([.,]\d+)?\s*([–-]|to)?\s*\d*\s*(working |business |calendar )?(days?|hours?|h|weeks?|months?|years?|minutes?|min)\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](working |business )?(days?|hours?|weeks?|months?|years?|minutes?)\b|\b(next|same) (working |business )?day\b|\b(two|three|one)-year\b`)
 	hasMoney    = regexp.MustCompile(`[€$£¥]\s?\d|\d\s?(€|eur|euros?|usd|dollars?|gbp|pounds?|chf)\b`)
+	hasContact  = regexp.MustCompile(`\+?\d[\d ()-]{6,}\d|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}`)
 	hasClock    = regexp.MustCompile(`\d{1,2}([:.]\d{2})?\s?(am|pm|h|o'clock)\b`)
 	alternative = regexp.MustCompile(`^(Otherwise|If not|Else)\b`)
 	anaphora    = regexp.MustCompile(`^(It|Its|It's|This|That|They|These|Those|Then|There|So|Also|Otherwise)\b`)
@@ -114,6 +117,7 @@ func questionCues(question string) [numCues]bool {
 		(startsPermission.MatchString(q) || !c[cueDuration] && !c[cueMoney] && !c[cueTime])
 	c[cueSteps] = askSteps.MatchString(q)
 	c[cueOutcome] = askOutcome.MatchString(q)
+	c[cueContact] = askContact.MatchString(q)
 	return c
 }
 
@@ -179,6 +183,8 @@ func (u *unit) analyse() {
 			u.states[c] = u.step
 		case cueOutcome:
 			u.states[c] = hasOutcome.MatchString(lower)
+		case cueContact:
+			u.states[c] = strings.ContainsAny(lower, digits+"@") && hasContact.MatchString(lower)
 		}
 	}
 	u.neg = slices.ContainsFunc(words, func(w string) bool { return negations[w] })
@@ -255,6 +261,11 @@ func Extract(question string, h Hit) string {
 // top hit's unless another retrieved article matches clearly better; used is the chunk of the
 // best sentence, for the citation. With nothing matching it gives the top chunk's opening.
 func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
+	return extractFrom(question, hits, nil)
+}
+
+// extractFrom is ExtractFrom knowing the words the articles use (see qterm.known).
+func extractFrom(question string, hits []Hit, known map[string]bool) (text string, used Hit) {
 	if len(hits) == 0 {
 		return "", Hit{}
 	}
@@ -262,7 +273,7 @@ func ExtractFrom(question string, hits []Hit) (text string, used Hit) {
 	if len(cands) == 0 {
 		return "", hits[0]
 	}
-	q := questionTerms(question)
+	q := knownTerms(questionTerms(question), known)
 	cues := questionCues(question)
 	var units []unit
 	listID := 0

@@ -41,11 +41,12 @@ type SearchOptions struct {
 
 // SearchResult is a retrieval's outcome.
 type SearchResult struct {
-	Query      string         `json:"query"`
-	Hits       []Hit          `json:"hits"`
-	Confidence float64        `json:"confidence"`
-	Model      string         `json:"model,omitempty"` // embedding model of the vector side
-	Trace      map[string]any `json:"trace"`
+	Query      string          `json:"query"`
+	Hits       []Hit           `json:"hits"`
+	Confidence float64         `json:"confidence"`
+	Model      string          `json:"model,omitempty"` // embedding model of the vector side
+	Trace      map[string]any  `json:"trace"`
+	known      map[string]bool // the stems the published articles use
 }
 
 // Search runs hybrid retrieval: vector search in the active embedding model and full-text
@@ -88,7 +89,13 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 
 	// Both retrievers also look for the synonyms of the question's words; res.Query stays
 	// what was asked.
-	expanded := expandQuery(stripFrame(query))
+	var known map[string]bool
+	if c, err := s.catalog(ctx); err == nil {
+		known = c.stems
+	} else {
+		s.log.WarnContext(ctx, "read what the articles cover; expanding every word", "err", err)
+	}
+	expanded := expandQuery(stripFrame(query), known)
 	var vec, fts []Candidate
 	var vecErr, ftsErr error
 	var vms, fms float64 // the goroutines must not write the trace map concurrently
@@ -145,7 +152,8 @@ func (s *Service) Search(ctx context.Context, query string, o SearchOptions) (Se
 	res.Trace["fill_ms"] = ms(time.Since(t))
 	res.Hits = hits
 	var signals map[string]float64
-	res.Confidence, signals = confidence(res.Query, hits, res.Model != "")
+	res.known = known
+	res.Confidence, signals = confidence(res.Query, hits, res.Model != "", known)
 	res.Trace["confidence"] = signals
 	res.Trace["vector_candidates"], res.Trace["fts_candidates"] = len(vec), len(fts)
 	res.Trace["total_ms"] = ms(time.Since(start))
@@ -275,12 +283,12 @@ func (s *Service) fill(ctx context.Context, hits []Hit, radius int) error {
 //
 // The weights and the thresholds DefaultMinConfidence and ClarifyConfidence were set on the
 // dev half of testdata/answer_questions.jsonl (see TestAnswerThresholdSweep).
-func confidence(query string, hits []Hit, vectors bool) (float64, map[string]float64) {
+func confidence(query string, hits []Hit, vectors bool, known map[string]bool) (float64, map[string]float64) {
 	if len(hits) == 0 {
 		return 0, nil
 	}
 	h := hits[0]
-	q := questionTerms(query)
+	q := knownTerms(questionTerms(query), known)
 	if len(q) == 0 {
 		return 0, nil
 	}

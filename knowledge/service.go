@@ -64,8 +64,7 @@ type Service struct {
 	mu       sync.Mutex
 	active   *EmbeddingModel // cached active model
 	activeAt time.Time
-	topics   []string // what the published articles cover (Topics)
-	topicsAt time.Time
+	cat      *catalog // what the published articles cover, cached
 }
 
 // New returns a Service over store.

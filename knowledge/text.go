@@ -161,6 +161,17 @@ var reference = regexp.MustCompile(`\b[A-Za-z]{1,5}[-#]?\d{4,}\b`)
 type qterm struct {
 	word, stem string
 	also       []string // stems of synonyms the question also used
+	// known: the articles use this word themselves, so its synonyms do not count for it — they
+	// bridge a customer's word the articles never use, and otherwise only favour other passages.
+	known bool
+}
+
+// knownTerms marks the terms whose stems the articles use (nil known: none).
+func knownTerms(q []qterm, known map[string]bool) []qterm {
+	for i := range q {
+		q[i].known = known[q[i].stem]
+	}
+	return q
 }
 
 // questionTerms returns the distinct content words of a question: no stopwords, no filler.
@@ -231,7 +242,7 @@ func (v vocab) match(t qterm) float64 {
 		return 1
 	}
 	for _, o := range synonymsOf[t.stem] {
-		if v.stems[o] {
+		if v.stems[o] && !t.known {
 			return synonymWeight
 		}
 	}

@@ -3,36 +3,65 @@ package knowledge
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	txt "github.com/batonhq/baton/text"
 )
 
-// topicsTTL is how long the list of topics is reused: it names what the help centre covers,
-// which changes with publishing, not with every question.
-const topicsTTL = time.Minute
+// catalogTTL is how long what the published articles cover (their topics and words) is
+// reused: it changes with publishing, not with every question.
+const catalogTTL = time.Minute
+
+// catalog is what the published articles cover.
+type catalog struct {
+	topics []string        // see Topics
+	stems  map[string]bool // every stemmed word of their titles, headings and bodies
+	at     time.Time
+}
+
+func (s *Service) catalog(ctx context.Context) (*catalog, error) {
+	now := s.o.Clock.Now()
+	s.mu.Lock()
+	c := s.cat
+	s.mu.Unlock()
+	if c != nil && now.Sub(c.at) < catalogTTL && !now.Before(c.at) {
+		return c, nil
+	}
+	var arts []Article
+	stems := map[string]bool{}
+	err := s.store.AllArticles(ctx, func(a Article) error {
+		if a.Status != StatusPublished {
+			return nil
+		}
+		for _, w := range txt.Words(a.Title + "\n" + a.Body) {
+			stems[txt.Stem(w)] = true
+		}
+		a.Body = ""
+		arts = append(arts, a)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the published articles: %w", err)
+	}
+	c = &catalog{topics: topicsOf(arts), stems: stems, at: now}
+	s.mu.Lock()
+	s.cat = c
+	s.mu.Unlock()
+	return c, nil
+}
 
 // Topics names up to n things the published articles cover, for "I can answer questions about
 // …" when a question is out of scope: the tags most articles share (a tag of one article is
 // too narrow to name), else the shortest article titles. Nothing published: none.
 func (s *Service) Topics(ctx context.Context, n int) ([]string, error) {
-	now := s.o.Clock.Now()
-	s.mu.Lock()
-	if s.topics != nil && now.Sub(s.topicsAt) < topicsTTL && !now.Before(s.topicsAt) {
-		t := s.topics
-		s.mu.Unlock()
-		return t[:min(n, len(t))], nil
-	}
-	s.mu.Unlock()
-	arts, err := s.store.ListArticles(ctx, ArticleFilter{Status: StatusPublished, Limit: 200})
+	c, err := s.catalog(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t := topicsOf(arts)
-	s.mu.Lock()
-	s.topics, s.topicsAt = t, now
-	s.mu.Unlock()
-	return t[:min(n, len(t))], nil
+	return c.topics[:min(n, len(c.topics))], nil
 }
 
 // topicsOf ranks tags by how many articles carry them (ties: first seen), keeping those of two
