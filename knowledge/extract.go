@@ -36,7 +36,7 @@ const (
 )
 
 var (
-	askDuration = regexp.MustCompile(`\b(window|time limit|deadline)\b|\bhow much (notice|time|longer|warning)\b|\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
+	askDuration = regexp.MustCompile(`\b(window|time limit|deadline|forever)\b|\bhow much (notice|time|longer|warning)\b|\bhow (long|many (working |business )?(days?|hours?|weeks?|months?|years?)|fast|soon|quickly)\b|\bvalid\b|\bexpir`)
 	askMoney    = regexp.MustCompile(`\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharged?\b|\bexpensive\b|\bcheap(er|est)?\b|\bafford|\bmoney back\b|\bcompensat|\bfree\b|\bpay for\b|\bshipping rates?\b`)
 	// "when" asks only when a verb follows: "when will I…", not "…fees when my order arrives".
 	askTime          = regexp.MustCompile(`\bwhen (will|do|does|did|is|are|was|can|could|should|would|shall)\b|^when\b|\bwhat time\b|\bwhich day\b|\bwhat day\b|\bhow soon\b`)

@@ -3,8 +3,6 @@ package knowledge
 import (
 	"slices"
 	"strings"
-
-	txt "github.com/batonhq/baton/text"
 )
 
 // synonymGroups are words customers use for what help centres say in other words ("my payment
@@ -116,7 +114,7 @@ var synonymsOf = func() map[string][]string {
 	for _, g := range synonymGroups {
 		var stems []string
 		for _, w := range g {
-			stems = append(stems, txt.Stem(strings.ReplaceAll(w, "-", "")))
+			stems = append(stems, stem(strings.ReplaceAll(w, "-", "")))
 		}
 		for _, s := range stems {
 			for _, o := range stems {
@@ -135,9 +133,9 @@ var synonymWordsOf = func() map[string][]string {
 	m := map[string][]string{}
 	for _, g := range synonymGroups {
 		for _, w := range g {
-			ws := txt.Stem(strings.ReplaceAll(w, "-", ""))
+			ws := stem(strings.ReplaceAll(w, "-", ""))
 			for _, o := range g {
-				if txt.Stem(strings.ReplaceAll(o, "-", "")) != ws && !slices.Contains(m[ws], o) {
+				if stem(strings.ReplaceAll(o, "-", "")) != ws && !slices.Contains(m[ws], o) {
 					m[ws] = append(m[ws], o)
 				}
 			}

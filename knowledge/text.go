@@ -18,7 +18,7 @@ func terms(text string) []string {
 		if txt.IsStopword(w) || moreStopwords[w] || len(w) < 2 && !isDigits(w) {
 			continue
 		}
-		out = append(out, txt.Stem(w))
+		out = append(out, stem(w))
 	}
 	return out
 }
@@ -184,7 +184,7 @@ func questionTerms(text string) []qterm {
 		if txt.IsStopword(w) || moreStopwords[w] || fillerWords[w] || len(w) < 2 && !isDigits(w) {
 			continue
 		}
-		s := txt.Stem(w)
+		s := stem(w)
 		if seen[s] {
 			continue
 		}
@@ -224,7 +224,7 @@ func newVocab(text string) vocab {
 		}
 	}
 	for _, w := range words {
-		v.stems[txt.Stem(w)] = true
+		v.stems[stem(w)] = true
 		if len(w) >= typoMinLen-1 && !seen[w] {
 			seen[w] = true
 			v.words = append(v.words, w)

@@ -37,7 +37,7 @@ func (s *Service) catalog(ctx context.Context) (*catalog, error) {
 			return nil
 		}
 		for _, w := range txt.Words(a.Title + "\n" + a.Body) {
-			stems[txt.Stem(w)] = true
+			stems[stem(w)] = true
 		}
 		a.Body = ""
 		arts = append(arts, a)

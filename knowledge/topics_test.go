@@ -31,3 +31,14 @@ func TestTopicsOf(t *testing.T) {
 		})
 	}
 }
+
+func TestIrregularFormsMatch(t *testing.T) {
+	t.Parallel()
+	v := newVocab("Items left behind are kept for 30 days.")
+	for _, w := range []string{"leave", "keep", "left"} {
+		q := questionTerms(w)
+		if len(q) != 1 || v.match(q[0]) != 1 {
+			t.Errorf("%q does not match %q", w, "left … kept")
+		}
+	}
+}
