@@ -89,6 +89,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	// Shares the Redis client: closing a.Redis closes it.
 	a.Queues = a.Queues.WithInspector(asynq.NewInspectorFromRedisClient(a.Redis))
 	a.DB.Delivery = postgres.DeliveryTimes{SendLease: queue.SendLease(cfg.DeliveryTimeout), OrderWait: cfg.DeliveryOrderWait}
+	a.DB.AgentInactiveAfter = cfg.AgentInactiveAfter
 	a.delivery = queue.NewDeliveryMetrics(reg)
 	fail := func(err error) (*App, error) {
 		a.Close()

@@ -44,7 +44,7 @@ const ingestSQL = `WITH dup AS (
 			episode = c.episode + CASE WHEN ` + reopensSQL + ` THEN 1 ELSE 0 END,
 			status = CASE WHEN ` + reopensSQL + ` THEN 'bot' ELSE c.status END,
 			assigned_user_id = CASE WHEN ` + reopensSQL + ` THEN NULL ELSE c.assigned_user_id END
-		RETURNING id, episode, last_reply_at, status = 'resolved' AS csat),
+		RETURNING id, episode, last_reply_at, status = 'resolved' AS csat, status = 'agent' AND inactive_since IS NOT NULL AS wake),
 	score AS (
 		UPDATE episodes SET csat_score = $16, csat_at = $6 FROM c
 		WHERE c.csat AND episodes.conversation_id = c.id AND episodes.number = c.episode),
@@ -65,8 +65,8 @@ const ingestSQL = `WITH dup AS (
 		INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
 		SELECT $12, jsonb_build_object('conversation_id', conversation_id, 'message_id', id), $13 || id, $14, $6 FROM m WHERE turn),
 	n AS (SELECT pg_notify($15, '') FROM m WHERE turn)
-	SELECT conversation_id, id, false, NOT turn FROM m LEFT JOIN n ON true
-	UNION ALL SELECT conversation_id, id, true, false FROM dup`
+	SELECT conversation_id, id, false, NOT turn, (SELECT wake FROM c) FROM m LEFT JOIN n ON true
+	UNION ALL SELECT conversation_id, id, true, false, false FROM dup`
 
 // reopensSQL is true when a customer message opens a new episode of conversation c: the last
 // one was resolved, or the bot answered last and the conversation has idled since ($11).
@@ -96,10 +96,11 @@ func (db *DB) Ingest(ctx context.Context, in baton.Inbound, window, idle time.Du
 		score = &s
 	}
 	var res baton.IngestResult
+	var wake bool
 	err := db.Pool.QueryRow(ctx, ingestSQL, in.Channel, in.Sender.ID, in.Sender.Name, in.Sender.Email, in.Sender.Phone, now,
 		ext, in.Text, in.SentAt, sortAt, idle, baton.TaskTurn, taskIDPrefix(baton.TaskTurn), now.Add(window), OutboxChannel,
 		score, baton.CSATWindow).
-		Scan(&res.ConversationID, &res.MessageID, &res.Duplicate, &res.CSAT)
+		Scan(&res.ConversationID, &res.MessageID, &res.Duplicate, &res.CSAT, &wake)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// A concurrent retry of the same message was stored first.
 		res, _, err = db.findMessage(ctx, in.Channel, in.ExternalID)
@@ -107,6 +108,13 @@ func (db *DB) Ingest(ctx context.Context, in baton.Inbound, window, idle time.Du
 	}
 	if err != nil {
 		return res, fmt.Errorf("store inbound message: %w", err)
+	}
+	if wake {
+		// The customer answered a conversation whose agent's slot was freed. Should this fail,
+		// the message is stored and the agents job reactivates the conversation.
+		if _, err := db.Reactivate(ctx, res.ConversationID); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
