@@ -21,6 +21,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bot"
+	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
@@ -90,6 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.Queues = a.Queues.WithInspector(asynq.NewInspectorFromRedisClient(a.Redis))
 	a.DB.Delivery = postgres.DeliveryTimes{SendLease: queue.SendLease(cfg.DeliveryTimeout), OrderWait: cfg.DeliveryOrderWait}
 	a.DB.AgentInactiveAfter = cfg.AgentInactiveAfter
+	a.DB.NotifyHandoffs = cfg.NotifyURL != ""
 	a.delivery = queue.NewDeliveryMetrics(reg)
 	fail := func(err error) (*App, error) {
 		a.Close()
@@ -262,6 +264,16 @@ func (a *App) Work(ctx context.Context) error {
 		baton.Repeat(gctx, time.Second, a.DB.AgentsJob, func(err error) { a.Log.Warn("agents job", "err", err) })
 		return nil
 	})
+	if a.Config.NotifyURL != "" {
+		n := &handoff.Notifier{Store: a.DB, URL: a.Config.NotifyURL, Secret: a.Config.NotifySecret, Clock: a.Clock, Log: a.Log,
+			Backoff: queue.BackoffBase}
+		g.Go(func() error {
+			// New handoffs and SLA breaches, from their outbox rows; retried with the delivery backoff.
+			baton.Repeat(gctx, time.Second, func(ctx context.Context) error { _, err := n.Once(ctx); return err },
+				func(err error) { a.Log.Warn("notifications", "err", err) })
+			return nil
+		})
+	}
 	g.Go(func() error {
 		return (&queue.Redeliverer{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Metrics: a.delivery,
 			Interval: a.Config.DeliverySweep}).Run(gctx)

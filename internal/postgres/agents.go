@@ -713,6 +713,9 @@ func (db *DB) AgentsJob(ctx context.Context) error {
 	if _, err := db.SweepInactive(ctx, db.inactiveAfter()); err != nil {
 		return err
 	}
+	if _, err := db.SweepHandoffEvents(ctx, db.NotifyHandoffs); err != nil {
+		return err
+	}
 	_, err = db.AssignBacklog(ctx, nil, 1000)
 	return err
 }

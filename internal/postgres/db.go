@@ -21,6 +21,8 @@ type DB struct {
 	// AgentInactiveAfter frees an agent's slot in a conversation waiting this long on the
 	// customer (zero: DefaultAgentInactiveAfter).
 	AgentInactiveAfter time.Duration
+	// NotifyHandoffs writes a notification row for every new handoff and SLA breach.
+	NotifyHandoffs bool
 }
 
 // New wraps a pool.
