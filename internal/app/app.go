@@ -93,6 +93,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.DB.AgentInactiveAfter = cfg.AgentInactiveAfter
 	a.DB.NotifyHandoffs = cfg.NotifyURL != ""
 	a.delivery = queue.NewDeliveryMetrics(reg)
+	registerQueueGauges(reg, a.DB, log)
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
@@ -154,6 +155,7 @@ func (a *App) Server() *web.Server {
 	s.MountPrompts(a.Prompts)
 	s.MountOps(a.DeadLetters())
 	s.MountSwitches(a.DB)
+	s.MountStats(a.DB, a.DB.Clock)
 	return s
 }
 
