@@ -22,3 +22,7 @@ CREATE INDEX handoffs_unannounced ON handoffs (id) WHERE notified_at IS NULL;
 -- Open handoffs whose SLA can still be breached, for the sweep.
 CREATE INDEX handoffs_sla_open ON handoffs (sla_due_at)
     WHERE sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND resolved_at IS NULL;
+
+-- Inactive agent conversations (waiting on the customer, the agent's slot freed), for the
+-- sweep that gives back those the customer has answered.
+CREATE INDEX conversations_inactive ON conversations (id) WHERE status = 'agent' AND inactive_since IS NOT NULL;
