@@ -226,3 +226,37 @@ func TestInactivityUnderConcurrency(t *testing.T) {
 		t.Error("no conversation ever went inactive: the test raced nothing")
 	}
 }
+
+// A customer answer whose reactivation did not run (the process died after ingest) is picked
+// up by the sweep.
+func TestSweepReactivatesWhatIngestLeft(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, clock := setup(t)
+	ann := agent(t, db, "ann@example.com", 1, "support")
+	conv := handedOff(t, db, "c1")
+	if _, err := db.Claim(ctx, ann.ID, conv); err != nil {
+		t.Fatal(err)
+	}
+	reply(t, db, ann.ID, conv, "Which size?")
+	clock.Advance(time.Hour)
+	if n, err := db.SweepInactive(ctx, 15*time.Minute); err != nil || n != 1 {
+		t.Fatalf("swept %d (err %v); want 1", n, err)
+	}
+	clock.Advance(time.Minute)
+	// The message is stored as ingest stores it; only the reactivation is missing.
+	if _, err := db.Pool.Exec(ctx, `UPDATE conversations SET last_customer_at = $2 WHERE id = $1`, conv, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPresence(ctx, ann.ID, baton.PresenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SweepInactive(ctx, 15*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM conversations WHERE id = $1 AND status = 'agent' AND inactive_since IS NULL`, conv); n != 1 ||
+		load(t, db, ann.ID) != 1 {
+		t.Errorf("not reactivated by the sweep (load %d)", load(t, db, ann.ID))
+	}
+	loadMatches(t, db)
+}
