@@ -29,6 +29,9 @@ type IngestResult struct {
 	ConversationID int64 `json:"conversation_id"`
 	MessageID      int64 `json:"message_id"`
 	Duplicate      bool  `json:"-"`
+	// CSAT is true when the message was a satisfaction score answering a resolve: recorded, the
+	// conversation stays resolved and no turn runs.
+	CSAT bool `json:"-"`
 }
 
 // Task kinds written to the outbox and run by workers.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/bot"
+	"github.com/batonhq/baton/handoff"
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
@@ -89,7 +90,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	// Shares the Redis client: closing a.Redis closes it.
 	a.Queues = a.Queues.WithInspector(asynq.NewInspectorFromRedisClient(a.Redis))
 	a.DB.Delivery = postgres.DeliveryTimes{SendLease: queue.SendLease(cfg.DeliveryTimeout), OrderWait: cfg.DeliveryOrderWait}
+	a.DB.AgentInactiveAfter = cfg.AgentInactiveAfter
+	a.DB.NotifyHandoffs = cfg.NotifyURL != ""
 	a.delivery = queue.NewDeliveryMetrics(reg)
+	registerQueueGauges(reg, a.DB, log)
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
@@ -151,6 +155,7 @@ func (a *App) Server() *web.Server {
 	s.MountPrompts(a.Prompts)
 	s.MountOps(a.DeadLetters())
 	s.MountSwitches(a.DB)
+	s.MountStats(a.DB, a.DB.Clock)
 	return s
 }
 
@@ -261,6 +266,16 @@ func (a *App) Work(ctx context.Context) error {
 		baton.Repeat(gctx, time.Second, a.DB.AgentsJob, func(err error) { a.Log.Warn("agents job", "err", err) })
 		return nil
 	})
+	if a.Config.NotifyURL != "" {
+		n := &handoff.Notifier{Store: a.DB, URL: a.Config.NotifyURL, Secret: a.Config.NotifySecret, Clock: a.Clock, Log: a.Log,
+			Backoff: queue.BackoffBase}
+		g.Go(func() error {
+			// New handoffs and SLA breaches, from their outbox rows; retried with the delivery backoff.
+			baton.Repeat(gctx, time.Second, func(ctx context.Context) error { _, err := n.Once(ctx); return err },
+				func(err error) { a.Log.Warn("notifications", "err", err) })
+			return nil
+		})
+	}
 	g.Go(func() error {
 		return (&queue.Redeliverer{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Metrics: a.delivery,
 			Interval: a.Config.DeliverySweep}).Run(gctx)

@@ -57,6 +57,11 @@ type Config struct {
 	AnswerMinConfidence float64
 	// HandoffSLA is how much of the team's open time a handoff is due within.
 	HandoffSLA time.Duration
+	// AgentInactiveAfter frees an agent's slot in a conversation waiting this long on the customer.
+	AgentInactiveAfter time.Duration
+	// NotifyURL receives signed notifications of new handoffs and SLA breaches ("" = none).
+	NotifyURL    string
+	NotifySecret string
 
 	// The LLM path: token budgets, masking, brand voice.
 	LLMTokensPerConversation int
@@ -88,6 +93,9 @@ func (c *Config) fields() []field {
 		{"BATON_BURST_WINDOW", "burst-window", "messages of one conversation within this window get one answer (0 allowed)", "2s", "", &c.BurstWindow},
 		{"BATON_IDLE_RESOLVE", "idle-resolve", "an episode resolves itself this long after a bot answer", "24h", "", &c.IdleResolve},
 		{"BATON_HANDOFF_SLA", "handoff-sla", "a handoff is due within this much of its team's open time (business hours count, nights and holidays don't)", "4h", "", &c.HandoffSLA},
+		{"BATON_NOTIFY_URL", "notify-url", "URL that receives a signed POST on every new handoff and SLA breach (unset = no notifications)", "", "password", &c.NotifyURL},
+		{"BATON_NOTIFY_SECRET", "notify-secret", "HMAC-SHA256 secret of the notification webhook's X-Baton-Signature header (required with BATON_NOTIFY_URL)", "", "all", &c.NotifySecret},
+		{"BATON_AGENT_INACTIVE_AFTER", "agent-inactive-after", "an agent's conversation waiting this long on the customer (the agent spoke last) frees the agent's slot until the customer writes", "15m", "", &c.AgentInactiveAfter},
 		{"BATON_ANSWER_MIN_CONFIDENCE", "answer-min-confidence", "the bot answers from the knowledge base at or above this confidence (0..1); below it, it asks what was meant or offers a person", "0.5", "", &c.AnswerMinConfidence},
 		{"BATON_QUEUED_ACK_INTERVAL", "queued-ack-interval", "while a handed-off conversation waits for a person, the bot tells the customer it has their message at most this often", "4h", "", &c.QueuedAckInterval},
 		{"BATON_LEASE_TTL", "lease-ttl", "turn lease lifetime without a heartbeat", "10s", "", &c.LeaseTTL},
@@ -230,6 +238,17 @@ func (c *Config) Validate() error {
 	}
 	if c.HandoffSLA <= 0 {
 		bad("BATON_HANDOFF_SLA", "must be positive")
+	}
+	if c.AgentInactiveAfter <= 0 {
+		bad("BATON_AGENT_INACTIVE_AFTER", "must be positive")
+	}
+	if c.NotifyURL != "" {
+		if u, err := url.Parse(c.NotifyURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("BATON_NOTIFY_URL", "want an absolute http(s) URL")
+		}
+		if c.NotifySecret == "" {
+			bad("BATON_NOTIFY_SECRET", "is required with BATON_NOTIFY_URL")
+		}
 	}
 	if c.QueuedAckInterval <= 0 {
 		bad("BATON_QUEUED_ACK_INTERVAL", "must be positive")

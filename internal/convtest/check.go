@@ -29,6 +29,9 @@ type Observation struct {
 	Details      map[string]string
 	Status       string
 	Handoff      string // reason of the latest handoff (read only when expected)
+	Assigned     string // email of the agent holding the conversation, "nobody" if none
+	Team         string // the conversation's team
+	CSAT         int    // the latest asked episode's score (0: none)
 	PrevReply    string // the conversation's last public reply before the step
 }
 
@@ -128,6 +131,15 @@ func Check(st Step, o Observation) []string {
 	}
 	if e.Handoff != "" && o.Handoff != e.Handoff {
 		fail("handoff: expected reason %s, got %s", e.Handoff, orNone(o.Handoff))
+	}
+	if e.Assigned != "" && o.Assigned != e.Assigned {
+		fail("assigned: expected %s, got %s", e.Assigned, o.Assigned)
+	}
+	if e.Team != "" && o.Team != e.Team {
+		fail("team: expected %s, got %s", e.Team, orNone(o.Team))
+	}
+	if e.CSAT != nil && o.CSAT != *e.CSAT {
+		fail("csat: expected %d, got %d", *e.CSAT, o.CSAT)
 	}
 	if len(fails) > 0 {
 		quoted := make([]string, len(texts))

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/sandbox"
 	"github.com/batonhq/baton/knowledge"
 )
@@ -96,6 +97,14 @@ type runner struct {
 	lastMsg  int64 // highest message id seen after the previous step
 	lastTurn int64
 	prev     string // last public bot reply
+	agents   []scriptAgent
+}
+
+// scriptAgent is a person of the script's setup (or the one it creates when it has none).
+type scriptAgent struct {
+	id     int64
+	email  string
+	online bool // keeps a heartbeat: presence is renewed when time passes
 }
 
 func (r *runner) fail(step int, format string, args ...any) {
@@ -157,12 +166,20 @@ func (r *runner) run(ctx context.Context) {
 			}
 			c.Advance(time.Duration(st.Wait))
 			r.log("%2d  (%s later)", n, formatWait(time.Duration(st.Wait)))
+			if err := r.timePassed(ctx); err != nil {
+				r.fail(n, "wait: %v", err)
+				return
+			}
 		case st.Agent != "":
 			if err := r.agent(ctx, st.Agent); err != nil {
 				r.fail(n, "agent %s: %v", st.Agent, err)
 				return
 			}
-			r.log("%2d  (agent: %s)", n, st.Agent)
+			if a, text := AgentAction(st.Agent); a == AgentReply {
+				r.log("%2d  agent: %s", n, text)
+			} else {
+				r.log("%2d  (agent: %s)", n, st.Agent)
+			}
 		}
 		if r.conv == 0 {
 			continue // nothing to observe before the first message
@@ -268,27 +285,107 @@ func (r *runner) setupPeople(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("create agent %s: %w", a.Email, err)
 		}
-		if err := r.b.DB.SetPresence(ctx, u.ID, baton.Presence(cmp.Or(a.Presence, string(baton.PresenceOnline)))); err != nil {
+		p := baton.Presence(cmp.Or(a.Presence, string(baton.PresenceOnline)))
+		if err := r.b.DB.SetPresence(ctx, u.ID, p); err != nil {
 			return fmt.Errorf("agent %s presence: %w", a.Email, err)
 		}
+		r.agents = append(r.agents, scriptAgent{id: u.ID, email: a.Email, online: p == baton.PresenceOnline})
 	}
 	return nil
 }
 
-func (r *runner) agent(ctx context.Context, action string) error {
-	// Until the agent API exists, the status is set directly.
-	now := r.b.DB.Clock.Now()
-	switch action {
-	case AgentResolve:
-		return r.b.DB.Resolve(ctx, 0, r.conv)
-	case AgentClaim:
-		_, err := r.b.DB.Pool.Exec(ctx, `UPDATE conversations SET status = 'agent', updated_at = $2 WHERE id = $1`, r.conv, now)
-		return err
-	case AgentReturn:
-		_, err := r.b.DB.Pool.Exec(ctx, `UPDATE conversations SET status = 'bot', updated_at = $2 WHERE id = $1`, r.conv, now)
+// timePassed does at once what the periodic agents job would do after a wait, so a step sees it:
+// online agents' heartbeats renew, and conversations waiting on the customer free their slot.
+func (r *runner) timePassed(ctx context.Context) error {
+	for _, a := range r.agents {
+		if a.online {
+			if err := r.b.DB.SetPresence(ctx, a.id, baton.PresenceOnline); err != nil {
+				return fmt.Errorf("heartbeat of %s: %w", a.email, err)
+			}
+		}
+	}
+	if _, err := r.b.DB.SweepInactive(ctx, cmp.Or(r.b.DB.AgentInactiveAfter, postgres.DefaultAgentInactiveAfter)); err != nil {
 		return err
 	}
-	return fmt.Errorf("unknown agent action %q", action)
+	return nil
+}
+
+// agent plays an agent step through the store's agent paths (those the agent API calls).
+func (r *runner) agent(ctx context.Context, step string) error {
+	action, arg := AgentAction(step)
+	email := ""
+	if action != AgentReply && action != AgentNote && action != AgentTransfer {
+		email = arg
+	}
+	who, err := r.actor(ctx, email)
+	if err != nil {
+		return err
+	}
+	db := r.b.DB
+	switch action {
+	case AgentClaim:
+		_, err = db.Claim(ctx, who, r.conv)
+	case AgentResolve, AgentResolveCSAT:
+		_, err = db.ResolveConversation(ctx, who, r.conv, action == AgentResolveCSAT)
+	case AgentReturn:
+		_, err = db.ReturnToBot(ctx, who, r.conv)
+	case AgentReply, AgentNote:
+		vis := baton.Public
+		if action == AgentNote {
+			vis = baton.Internal
+		}
+		_, err = db.PostMessage(ctx, baton.AgentMessage{ConversationID: r.conv, Author: baton.AuthorAgent, UserID: who, Visibility: vis, Text: arg})
+	case AgentTransfer:
+		to := baton.Transfer{Team: arg}
+		if strings.Contains(arg, "@") {
+			to = baton.Transfer{}
+			if to.UserID, err = r.agentID(arg); err != nil {
+				return err
+			}
+		}
+		err = db.Transfer(ctx, who, r.conv, to)
+	default:
+		return fmt.Errorf("unknown agent action %q", action)
+	}
+	return err
+}
+
+func (r *runner) agentID(email string) (int64, error) {
+	for _, a := range r.agents {
+		if a.email == email {
+			return a.id, nil
+		}
+	}
+	return 0, fmt.Errorf("no agent %s in the script's setup", email)
+}
+
+// actor is the agent who acts: the one named, else the one holding the conversation, else the
+// script's first, else one created for the script (offline, so nothing is assigned to them).
+func (r *runner) actor(ctx context.Context, email string) (int64, error) {
+	if email != "" {
+		return r.agentID(email)
+	}
+	var held *int64
+	if err := r.b.DB.Pool.QueryRow(ctx, `SELECT assigned_user_id FROM conversations WHERE id = $1`, r.conv).Scan(&held); err != nil {
+		return 0, fmt.Errorf("read the conversation's agent: %w", err)
+	}
+	if held != nil {
+		return *held, nil
+	}
+	if len(r.agents) > 0 {
+		return r.agents[0].id, nil
+	}
+	var team string
+	if err := r.b.DB.Pool.QueryRow(ctx, `SELECT name FROM teams WHERE is_default`).Scan(&team); err != nil {
+		return 0, fmt.Errorf("read the default team: %w", err)
+	}
+	u, _, err := r.b.DB.CreateUser(ctx, 0, baton.NewUser{Email: "agent@script.test", Name: "Script Agent", Role: baton.RoleAgent,
+		Capacity: 5, Teams: []string{team}})
+	if err != nil {
+		return 0, fmt.Errorf("create the script's agent: %w", err)
+	}
+	r.agents = append(r.agents, scriptAgent{id: u.ID, email: "agent@script.test"})
+	return u.ID, nil
 }
 
 // settle waits until every customer message is processed and every public reply has left.
@@ -368,7 +465,11 @@ func (r *runner) observe(ctx context.Context, st Step, before string, lastCustom
 		}
 	}
 	var details map[string]any
-	if err := db.QueryRow(ctx, `SELECT status, details FROM conversations WHERE id = $1`, r.conv).Scan(&o.Status, &details); err != nil {
+	if err := db.QueryRow(ctx, `SELECT c.status, c.details, coalesce(u.email, 'nobody'), coalesce(t.name, ''),
+			coalesce((SELECT csat_score FROM episodes e WHERE e.conversation_id = c.id AND e.csat_asked_at IS NOT NULL
+				ORDER BY e.number DESC LIMIT 1), 0)
+		FROM conversations c LEFT JOIN users u ON u.id = c.assigned_user_id LEFT JOIN teams t ON t.id = c.team_id
+		WHERE c.id = $1`, r.conv).Scan(&o.Status, &details, &o.Assigned, &o.Team, &o.CSAT); err != nil {
 		return o, err
 	}
 	for k, v := range details {

@@ -130,14 +130,31 @@ type Expect struct {
 	NoDetails        Lines             `yaml:"no_details"`
 	Status           string            `yaml:"status"`
 	Handoff          string            `yaml:"handoff"`
+	Assigned         string            `yaml:"assigned"` // the agent holding the conversation (email), or "nobody"
+	Team             string            `yaml:"team"`     // the conversation's team
+	CSAT             *int              `yaml:"csat"`     // the satisfaction score of the latest episode that asked (0: none)
 }
 
-// Agent actions.
+// Agent actions, each through the path the agent API takes. An action may name its agent by
+// email ("claim ana@example.com"); otherwise the agent holding the conversation acts, else the
+// script's first agent, else one the script creates (offline, in the default team).
 const (
-	AgentClaim   = "claim"   // status agent
-	AgentResolve = "resolve" // status resolved
-	AgentReturn  = "return"  // back to the bot
+	AgentClaim       = "claim"        // claim the waiting conversation
+	AgentResolve     = "resolve"      // resolve it
+	AgentResolveCSAT = "resolve_csat" // resolve it and ask for a satisfaction score
+	AgentReturn      = "return"       // give it back to the bot
+	AgentReply       = "reply"        // "reply <text>": a public reply, delivered
+	AgentNote        = "note"         // "note <text>": an internal note, never delivered
+	AgentTransfer    = "transfer"     // "transfer <team>" or "transfer <email>"
 )
+
+var agentActions = []string{AgentClaim, AgentResolve, AgentResolveCSAT, AgentReturn, AgentReply, AgentNote, AgentTransfer}
+
+// AgentAction splits an agent step into its action and its argument (text, team or email).
+func AgentAction(step string) (action, arg string) {
+	action, arg, _ = strings.Cut(strings.TrimSpace(step), " ")
+	return action, strings.TrimSpace(arg)
+}
 
 var statuses = []string{"bot", "queued", "agent", "resolved"}
 
@@ -345,8 +362,14 @@ func (s *Script) validate() error {
 		}
 		if st.Agent != "" {
 			n++
-			if !slices.Contains([]string{AgentClaim, AgentResolve, AgentReturn}, st.Agent) {
-				bad("%s: agent: %q is not claim, resolve or return", where, st.Agent)
+			action, arg := AgentAction(st.Agent)
+			switch {
+			case !slices.Contains(agentActions, action):
+				bad("%s: agent: %q is not one of %s", where, action, strings.Join(agentActions, ", "))
+			case arg == "" && (action == AgentReply || action == AgentNote || action == AgentTransfer):
+				bad("%s: agent: %s needs %s", where, action, map[string]string{AgentReply: "a text", AgentNote: "a text", AgentTransfer: "a team or an agent's email"}[action])
+			case arg != "" && action != AgentReply && action != AgentNote && action != AgentTransfer && !strings.Contains(arg, "@"):
+				bad("%s: agent: %s takes only an agent's email, got %q", where, action, arg)
 			}
 			if !said {
 				bad("%s: agent: the customer has not said anything yet, so there is no conversation", where)

@@ -24,12 +24,21 @@ steps:
   - wait: 3d
   - wait: 90m
   - agent: claim
-    expect: {status: agent}
+    expect: {status: agent, assigned: ana@example.com, team: support}
+  - agent: reply Standard delivery takes 3 to 5 days.
+  - agent: transfer billing
+    expect: {csat: 0}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Steps) != 5 || len(s.Steps[1].Say) != 2 || time.Duration(s.Steps[2].Wait) != 72*time.Hour ||
+	if a, arg := convtest.AgentAction(s.Steps[5].Agent); a != convtest.AgentReply || arg != "Standard delivery takes 3 to 5 days." {
+		t.Errorf("agent step %q read as %q %q", s.Steps[5].Agent, a, arg)
+	}
+	if s.Steps[4].Expect.Assigned != "ana@example.com" || s.Steps[4].Expect.Team != "support" || *s.Steps[6].Expect.CSAT != 0 {
+		t.Errorf("agent expectations %+v %+v", s.Steps[4].Expect, s.Steps[6].Expect)
+	}
+	if len(s.Steps) != 7 || len(s.Steps[1].Say) != 2 || time.Duration(s.Steps[2].Wait) != 72*time.Hour ||
 		time.Duration(s.Steps[3].Wait) != 90*time.Minute || s.Steps[4].Agent != "claim" || *s.Steps[1].Expect.Replies != 1 {
 		t.Errorf("parsed %+v", s)
 	}
@@ -53,6 +62,9 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"bad wait", "name: x\nsteps:\n  - say: hi\n  - wait: soon\n", []string{"line 4", `wait "soon"`}},
 		{"bad agent", "name: x\nsteps:\n  - say: hi\n  - agent: steal\n", []string{"step 2", "agent", "steal"}},
 		{"agent first", "name: x\nsteps:\n  - agent: claim\n", []string{"step 1", "not said anything"}},
+		{"reply without text", "name: x\nsteps:\n  - say: hi\n  - agent: reply\n", []string{"step 2", "reply needs a text"}},
+		{"transfer nowhere", "name: x\nsteps:\n  - say: hi\n  - agent: transfer\n", []string{"step 2", "transfer needs a team"}},
+		{"claim by a non-email", "name: x\nsteps:\n  - say: hi\n  - agent: claim ana\n", []string{"step 2", "only an agent's email"}},
 		{"bad status", "name: x\nsteps:\n  - say: hi\n    expect: {status: open}\n", []string{"step 1", "expect.status", "open"}},
 		{"bad replies type", "name: x\nsteps:\n  - say: hi\n    expect: {replies: many}\n", []string{"replies", "many"}},
 		{"intent without say", "name: x\nsteps:\n  - say: hi\n  - wait: 1d\n    expect: {intent: greeting}\n", []string{"step 2", "expect.intent"}},

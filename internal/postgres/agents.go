@@ -29,14 +29,24 @@ type conv struct {
 	assigned *int64
 	episode  int
 	optedOut bool
+	inactive bool // waiting on the customer: the agent's slot is already free
+}
+
+// slot is the agent whose slot the conversation holds, nil when none (nobody, or inactive).
+func (c conv) slot() *int64 {
+	if c.inactive {
+		return nil
+	}
+	return c.assigned
 }
 
 // lockConversation locks a conversation's row for a change of status or owner.
 func lockConversation(ctx context.Context, tx pgx.Tx, id int64) (conv, error) {
 	c := conv{id: id}
-	err := tx.QueryRow(ctx, `SELECT c.status, c.team_id, c.assigned_user_id, c.episode, cu.opted_out_at IS NOT NULL
+	err := tx.QueryRow(ctx, `SELECT c.status, c.team_id, c.assigned_user_id, c.episode, cu.opted_out_at IS NOT NULL,
+			c.status = 'agent' AND c.inactive_since IS NOT NULL
 		FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = $1 FOR UPDATE OF c`, id).
-		Scan(&c.status, &c.team, &c.assigned, &c.episode, &c.optedOut)
+		Scan(&c.status, &c.team, &c.assigned, &c.episode, &c.optedOut, &c.inactive)
 	return c, notFound(err, "conversation")
 }
 
@@ -318,7 +328,7 @@ func (db *DB) transferToAgent(ctx context.Context, tx pgx.Tx, actorID int64, c c
 	if !ok {
 		return atCapacity(userID)
 	}
-	if err := unload(ctx, tx, c.assigned); err != nil {
+	if err := unload(ctx, tx, c.slot()); err != nil {
 		return err
 	}
 	return Audit(ctx, tx, db, actorID, "transfer", "conversation", fmt.Sprint(c.id), nil, map[string]int64{"user_id": userID})
@@ -348,7 +358,7 @@ func (db *DB) transferToTeam(ctx context.Context, tx pgx.Tx, actorID int64, c co
 	if _, err := tx.Exec(ctx, `UPDATE assignments SET ended_at = $2 WHERE conversation_id = $1 AND ended_at IS NULL`, c.id, now); err != nil {
 		return fmt.Errorf("end assignment: %w", err)
 	}
-	if err := unload(ctx, tx, c.assigned); err != nil {
+	if err := unload(ctx, tx, c.slot()); err != nil {
 		return err
 	}
 	return Audit(ctx, tx, db, actorID, "transfer", "conversation", fmt.Sprint(c.id), nil, map[string]string{"team": name})
@@ -392,7 +402,7 @@ func (db *DB) ResolveConversation(ctx context.Context, actorID, id int64, askCSA
 		}
 		freed = deref(c.assigned)
 		now := db.Clock.Now()
-		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), now, c.assigned); err != nil {
+		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), now, c.slot()); err != nil {
 			return fmt.Errorf("resolve: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE episodes SET resolved_at = $3, resolution = 'explicit'
@@ -431,7 +441,7 @@ func (db *DB) ReturnToBot(ctx context.Context, actorID, id int64) (int64, error)
 			return err
 		}
 		freed = deref(c.assigned)
-		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), db.Clock.Now(), c.assigned); err != nil {
+		if _, err := tx.Exec(ctx, releaseSQL, id, string(to), db.Clock.Now(), c.slot()); err != nil {
 			return fmt.Errorf("return to bot: %w", err)
 		}
 		return Audit(ctx, tx, db, actorID, "return", "conversation", fmt.Sprint(id), nil, nil)
@@ -623,18 +633,19 @@ func (db *DB) postMessage(ctx context.Context, tx pgx.Tx, c conv, m baton.AgentM
 	}
 	now := db.Clock.Now()
 	var state *string
+	var due *time.Time // the delivery state machine claims only a reply that is due
 	if m.Visibility == baton.Public {
 		s := string(baton.DeliveryPending)
-		state = &s
+		state, due = &s, &now
 	}
 	var user *int64
 	if m.UserID != 0 {
 		user = &m.UserID
 	}
 	msg, err := scanMessage(tx.QueryRow(ctx, `INSERT INTO messages (conversation_id, episode, channel, author, author_user_id,
-			visibility, body, received_at, sort_at, delivery_state)
-		SELECT id, episode, channel, $2, $3, $4, $5, $6, $6, $7 FROM conversations WHERE id = $1
-		RETURNING `+messageColumns, c.id, string(m.Author), user, string(m.Visibility), text, now, state))
+			visibility, body, received_at, sort_at, delivery_state, delivery_next_at)
+		SELECT id, episode, channel, $2, $3, $4, $5, $6, $6, $7, $8 FROM conversations WHERE id = $1
+		RETURNING `+messageColumns, c.id, string(m.Author), user, string(m.Visibility), text, now, state, due))
 	if err != nil {
 		return msg, fmt.Errorf("store message: %w", err)
 	}
@@ -656,6 +667,12 @@ func (db *DB) postMessage(ctx context.Context, tx pgx.Tx, c conv, m baton.AgentM
 			UPDATE handoffs SET first_response_at = $2 WHERE conversation_id = $1 AND resolved_at IS NULL AND first_response_at IS NULL`,
 			c.id, now); err != nil {
 			return msg, fmt.Errorf("note the agent's reply: %w", err)
+		}
+		if c.inactive {
+			// The agent picked the conversation up again: it holds their slot again, even at capacity.
+			if _, err := tx.Exec(ctx, `UPDATE users SET load = load + 1 WHERE id = $1`, c.assigned); err != nil {
+				return msg, fmt.Errorf("take the agent's slot again: %w", err)
+			}
 		}
 	}
 	return msg, nil
@@ -691,6 +708,12 @@ func (db *DB) AgentsJob(ctx context.Context) error {
 		return err
 	}
 	if _, err := db.SweepPresence(ctx, PresenceTimeout); err != nil {
+		return err
+	}
+	if _, err := db.SweepInactive(ctx, db.inactiveAfter()); err != nil {
+		return err
+	}
+	if _, err := db.SweepHandoffEvents(ctx, db.NotifyHandoffs); err != nil {
 		return err
 	}
 	_, err = db.AssignBacklog(ctx, nil, 1000)

@@ -337,6 +337,12 @@ func TestPostMessage(t *testing.T) {
 				if err != nil || o.State != baton.DeliveryPending || o.RecipientID != "c1" {
 					t.Errorf("outbound %+v, %v; want pending to c1", o, err)
 				}
+				// The delivery state machine takes it like a bot reply (due now, after the bot's reply
+				// the handoff sent, which the turn commit claimed inline).
+				db.Pool.Exec(ctx, `UPDATE messages SET delivery_state = 'sent', delivery_next_at = NULL WHERE author = 'bot'`) //nolint:errcheck
+				if c, err := db.ClaimDelivery(ctx, m.ID); err != nil || c.Text != tt.text {
+					t.Errorf("claim delivery: %+v, %v; want the agent's reply claimed", c, err)
+				}
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,11 @@ type DB struct {
 	Clock baton.Clock
 	// Delivery times the delivery state machine (zero values: the defaults).
 	Delivery DeliveryTimes
+	// AgentInactiveAfter frees an agent's slot in a conversation waiting this long on the
+	// customer (zero: DefaultAgentInactiveAfter).
+	AgentInactiveAfter time.Duration
+	// NotifyHandoffs writes a notification row for every new handoff and SLA breach.
+	NotifyHandoffs bool
 }
 
 // New wraps a pool.

@@ -22,7 +22,10 @@ const OutboxChannel = "baton_outbox"
 // timestamps before its insert finds the original. The conversation's episode moves on when the previous one
 // was resolved, explicitly or by idling after a bot answer; the new episode's row is inserted,
 // and an earlier one still open is closed as idle, dated idle after the last bot answer.
-// The SET expressions see the conversation's row as it was, under its row lock.
+// The SET expressions see the conversation's row as it was, under its row lock. A satisfaction
+// score ($16, read by baton.CSATScore) within baton.CSATWindow of a resolve that asked for one
+// is recorded on that episode and answers it: the conversation stays resolved, and the message is
+// stored already processed, with no turn task.
 const ingestSQL = `WITH dup AS (
 		SELECT conversation_id, id FROM messages WHERE channel = $1 AND external_id = $7),
 	cu AS (
@@ -41,7 +44,10 @@ const ingestSQL = `WITH dup AS (
 			episode = c.episode + CASE WHEN ` + reopensSQL + ` THEN 1 ELSE 0 END,
 			status = CASE WHEN ` + reopensSQL + ` THEN 'bot' ELSE c.status END,
 			assigned_user_id = CASE WHEN ` + reopensSQL + ` THEN NULL ELSE c.assigned_user_id END
-		RETURNING id, episode, last_reply_at),
+		RETURNING id, episode, last_reply_at, status = 'resolved' AS csat, status = 'agent' AND inactive_since IS NOT NULL AS wake),
+	score AS (
+		UPDATE episodes SET csat_score = $16, csat_at = $6 FROM c
+		WHERE c.csat AND episodes.conversation_id = c.id AND episodes.number = c.episode),
 	e AS (
 		INSERT INTO episodes (conversation_id, number, opened_at) SELECT id, episode, $6 FROM c
 		ON CONFLICT (conversation_id, number) DO NOTHING),
@@ -49,21 +55,28 @@ const ingestSQL = `WITH dup AS (
 		UPDATE episodes SET resolved_at = c.last_reply_at + $11::interval, resolution = 'idle' FROM c
 		WHERE episodes.conversation_id = c.id AND episodes.number < c.episode AND episodes.resolved_at IS NULL),
 	m AS (
-		INSERT INTO messages (conversation_id, episode, channel, external_id, author, visibility, body, sent_at, received_at, sort_at)
-		SELECT id, episode, $1, $7, 'customer', 'public', $8, $9, $6, $10 FROM c
+		INSERT INTO messages (conversation_id, episode, channel, external_id, author, visibility, body, sent_at, received_at, sort_at,
+			processed_at, meta)
+		SELECT id, episode, $1, $7, 'customer', 'public', $8, $9, $6, $10,
+			CASE WHEN csat THEN $6::timestamptz END, CASE WHEN csat THEN jsonb_build_object('csat', $16::int) ELSE '{}' END FROM c
 		ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
-		RETURNING id, conversation_id),
+		RETURNING id, conversation_id, processed_at IS NULL AS turn),
 	o AS (
 		INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
-		SELECT $12, jsonb_build_object('conversation_id', conversation_id, 'message_id', id), $13 || id, $14, $6 FROM m),
-	n AS (SELECT pg_notify($15, '') FROM m)
-	SELECT conversation_id, id, false FROM m CROSS JOIN n
-	UNION ALL SELECT conversation_id, id, true FROM dup`
+		SELECT $12, jsonb_build_object('conversation_id', conversation_id, 'message_id', id), $13 || id, $14, $6 FROM m WHERE turn),
+	n AS (SELECT pg_notify($15, '') FROM m WHERE turn)
+	SELECT conversation_id, id, false, NOT turn, (SELECT wake FROM c) FROM m LEFT JOIN n ON true
+	UNION ALL SELECT conversation_id, id, true, false, false FROM dup`
 
 // reopensSQL is true when a customer message opens a new episode of conversation c: the last
 // one was resolved, or the bot answered last and the conversation has idled since ($11).
-const reopensSQL = `(c.status = 'resolved' OR c.status = 'bot' AND c.last_reply_at IS NOT NULL
+const reopensSQL = `(c.status = 'resolved' AND NOT ` + csatReplySQL + ` OR c.status = 'bot' AND c.last_reply_at IS NOT NULL
 	AND (c.last_customer_at IS NULL OR c.last_reply_at >= c.last_customer_at) AND excluded.updated_at - c.last_reply_at >= $11::interval)`
+
+// csatReplySQL is true when the message is a score ($16) for the resolved episode of
+// conversation c, which asked for one no longer than $17 ago.
+const csatReplySQL = `($16::int IS NOT NULL AND EXISTS (SELECT FROM episodes e WHERE e.conversation_id = c.id AND e.number = c.episode
+	AND e.csat_asked_at >= excluded.updated_at - $17::interval))`
 
 // Ingest stores an inbound message (see ingestSQL): the customer (upserted), the conversation
 // (a returning customer continues it), the message, and a turn task in the outbox due after
@@ -78,10 +91,16 @@ func (db *DB) Ingest(ctx context.Context, in baton.Inbound, window, idle time.Du
 	if in.ExternalID != "" {
 		ext = &in.ExternalID
 	}
+	var score *int
+	if s, ok := baton.CSATScore(in.Text); ok {
+		score = &s
+	}
 	var res baton.IngestResult
+	var wake bool
 	err := db.Pool.QueryRow(ctx, ingestSQL, in.Channel, in.Sender.ID, in.Sender.Name, in.Sender.Email, in.Sender.Phone, now,
-		ext, in.Text, in.SentAt, sortAt, idle, baton.TaskTurn, taskIDPrefix(baton.TaskTurn), now.Add(window), OutboxChannel).
-		Scan(&res.ConversationID, &res.MessageID, &res.Duplicate)
+		ext, in.Text, in.SentAt, sortAt, idle, baton.TaskTurn, taskIDPrefix(baton.TaskTurn), now.Add(window), OutboxChannel,
+		score, baton.CSATWindow).
+		Scan(&res.ConversationID, &res.MessageID, &res.Duplicate, &res.CSAT, &wake)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// A concurrent retry of the same message was stored first.
 		res, _, err = db.findMessage(ctx, in.Channel, in.ExternalID)
@@ -89,6 +108,13 @@ func (db *DB) Ingest(ctx context.Context, in baton.Inbound, window, idle time.Du
 	}
 	if err != nil {
 		return res, fmt.Errorf("store inbound message: %w", err)
+	}
+	if wake {
+		// The customer answered a conversation whose agent's slot was freed. Should this fail,
+		// the message is stored and the agents job reactivates the conversation.
+		if _, err := db.Reactivate(ctx, res.ConversationID); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
