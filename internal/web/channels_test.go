@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/channel/webhook"
 	"github.com/batonhq/baton/internal/web"
 )
 
@@ -167,7 +168,7 @@ func TestWebhookRejects(t *testing.T) {
 func TestWebhookWithoutSecretIsUnavailable(t *testing.T) {
 	t.Parallel()
 	s := web.New(web.Options{})
-	s.MountChannels(channel.Registry{"webhook": &channel.Webhook{}}, nil, 0, 0) // Parse refuses before any store call
+	s.MountChannels(channel.Registry{"webhook": &webhook.Adapter{}}, nil, 0, 0) // Parse refuses before any store call
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	body := webhookBody("ada", "m1", "hi")

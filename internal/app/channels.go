@@ -1,0 +1,44 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/channel/twilio"
+	"github.com/batonhq/baton/internal/channel/webhook"
+	"github.com/batonhq/baton/internal/channel/whatsapp"
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/postgres"
+)
+
+// channels builds the configured channel adapters. A channel whose required settings are unset
+// is not mounted (its routes answer 404), and says so once.
+func channels(cfg *config.Config, db *postgres.DB, clock baton.Clock, log *slog.Logger) channel.Registry {
+	client := &http.Client{Timeout: cfg.DeliveryTimeout}
+	reg := channel.Registry{"webhook": &webhook.Adapter{
+		Secrets:     []string{cfg.WebhookSecret, cfg.WebhookSecretPrev},
+		OutboundURL: cfg.OutboundURL,
+		Client:      client,
+		Clock:       clock,
+	}}
+	tw := twilio.Config{AccountSID: cfg.TwilioAccountSID, AuthTokens: []string{cfg.TwilioAuthToken, cfg.TwilioAuthTokenPrev},
+		From: cfg.TwilioFrom, MessagingServiceSID: cfg.TwilioMessagingServiceSID, APIURL: cfg.TwilioAPIURL,
+		PublicURL: cfg.PublicURL, ContentSID: cfg.TwilioContentSID, HelpText: cfg.SMSHelpText}
+	if tw.Configured() {
+		reg["twilio"] = &twilio.Adapter{Config: tw, Client: client}
+	} else {
+		log.Info("channel not mounted: settings unset", "channel", "twilio",
+			"needs", "BATON_TWILIO_ACCOUNT_SID, BATON_TWILIO_AUTH_TOKEN, BATON_TWILIO_FROM or BATON_TWILIO_MESSAGING_SERVICE_SID")
+	}
+	wa := whatsapp.Config{AppSecrets: []string{cfg.WhatsAppAppSecret, cfg.WhatsAppAppSecretPrev}, VerifyToken: cfg.WhatsAppVerifyToken,
+		Token: cfg.WhatsAppToken, PhoneNumberID: cfg.WhatsAppPhoneNumberID, APIURL: cfg.WhatsAppAPIURL, Template: cfg.WhatsAppTemplate}
+	if wa.Configured() {
+		reg["whatsapp"] = &whatsapp.Adapter{Config: wa, Client: client, Store: db, Clock: clock}
+	} else {
+		log.Info("channel not mounted: settings unset", "channel", "whatsapp",
+			"needs", "BATON_WHATSAPP_APP_SECRET, BATON_WHATSAPP_VERIFY_TOKEN, BATON_WHATSAPP_TOKEN, BATON_WHATSAPP_PHONE_NUMBER_ID")
+	}
+	return reg
+}
