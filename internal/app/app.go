@@ -118,6 +118,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	if a.decider == nil {
 		a.decider = a.Brain()
 	}
+	a.decider = a.channelBot(a.decider)
 	return a, nil
 }
 

@@ -5,7 +5,9 @@ import (
 	"net/http"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/bot"
 	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/channel/chatwoot"
 	"github.com/batonhq/baton/internal/channel/twilio"
 	"github.com/batonhq/baton/internal/channel/webhook"
 	"github.com/batonhq/baton/internal/channel/whatsapp"
@@ -40,5 +42,22 @@ func channels(cfg *config.Config, db *postgres.DB, clock baton.Clock, log *slog.
 		log.Info("channel not mounted: settings unset", "channel", "whatsapp",
 			"needs", "BATON_WHATSAPP_APP_SECRET, BATON_WHATSAPP_VERIFY_TOKEN, BATON_WHATSAPP_TOKEN, BATON_WHATSAPP_PHONE_NUMBER_ID")
 	}
+	cw := chatwoot.Config{URL: cfg.ChatwootURL, BotToken: cfg.ChatwootBotToken, Secrets: []string{cfg.ChatwootSecret, cfg.ChatwootSecretPrev},
+		Verify: cfg.ChatwootVerify == "required", HandoffTarget: cfg.ChatwootHandoffTarget, Labels: cfg.ChatwootHandoffLabels, TeamID: cfg.ChatwootTeamID}
+	if cw.Configured() {
+		reg["chatwoot"] = &chatwoot.Adapter{Config: cw, Client: client, Clock: clock}
+	} else {
+		log.Info("channel not mounted: settings unset", "channel", "chatwoot",
+			"needs", "BATON_CHATWOOT_URL, BATON_CHATWOOT_BOT_TOKEN, BATON_CHATWOOT_SECRET (or BATON_CHATWOOT_VERIFY=off)")
+	}
 	return reg
+}
+
+// channelBot wraps the decider for channels that take part in a turn (Chatwoot's typing
+// indicator and handoff).
+func (a *App) channelBot(d bot.Decider) bot.Decider {
+	if cw, ok := a.Channels["chatwoot"].(*chatwoot.Adapter); ok {
+		return &chatwoot.Bot{Next: d, Chatwoot: cw, Log: a.Log}
+	}
+	return d
 }

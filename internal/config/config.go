@@ -278,6 +278,9 @@ func (c *Config) Validate() error {
 	if c.ChatwootVerify != "off" && c.ChatwootVerify != "required" {
 		bad("BATON_CHATWOOT_VERIFY", "must be off or required")
 	}
+	if c.ChatwootURL != "" && c.ChatwootVerify == "required" && c.ChatwootSecret == "" {
+		bad("BATON_CHATWOOT_SECRET", "required while BATON_CHATWOOT_VERIFY=required (set BATON_CHATWOOT_VERIFY=off for Chatwoot before 4.13)")
+	}
 	if c.ChatwootHandoffTarget != "chatwoot" && c.ChatwootHandoffTarget != "baton" {
 		bad("BATON_CHATWOOT_HANDOFF_TARGET", "must be chatwoot or baton")
 	}
