@@ -306,3 +306,50 @@ func TestUnconfiguredChannelsAreNotMounted(t *testing.T) {
 		}
 	}
 }
+
+// A provider that takes the request and never answers is not sent the reply a second time (it
+// has no idempotency key): the reply stays unknown, unscheduled, until its status arrives.
+func TestSlowProviderNeverGetsAReplyTwice(t *testing.T) {
+	t.Parallel()
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	var bodies []string
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(raw))
+		mu.Unlock()
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(stop) })
+	b := testkit.Start(t, testkit.Options{Env: map[string]string{"BATON_PUBLIC_URL": public,
+		"BATON_WHATSAPP_APP_SECRET": "appsecret", "BATON_WHATSAPP_VERIFY_TOKEN": "vt", "BATON_WHATSAPP_TOKEN": "tok",
+		"BATON_WHATSAPP_PHONE_NUMBER_ID": "1", "BATON_WHATSAPP_API_URL": slow.URL, "BATON_DELIVERY_SEND_TIMEOUT": "1s",
+		"BATON_DELIVERY_SWEEP": "50ms"}})
+	body := `{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"1"},
+		"messages":[{"from":"4915112345678","id":"wamid.S1","timestamp":"1","type":"text","text":{"body":"hello"}}]}}]}]}`
+	if status, _ := do(t, http.MethodPost, b.URL+whatsapp.Path, "application/json", body,
+		map[string]string{whatsapp.SignatureHeader: channel.Sign("appsecret", []byte(body))}); status != 200 {
+		t.Fatalf("inbound: %d", status)
+	}
+	where := `channel = 'whatsapp' AND author = 'bot' AND delivery_next_at IS NULL`
+	testkit.WaitFor(t, 20*time.Second, "the reply unknown and unscheduled", func() bool { return state(t, b, where) == "unknown" })
+	mu.Lock()
+	n := len(bodies)
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("the provider got %d requests; want 1", n)
+	}
+	var id int64
+	b.DB.Pool.QueryRow(context.Background(), `SELECT id FROM messages WHERE `+where).Scan(&id) //nolint:errcheck
+	st := fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"1"},
+		"statuses":[{"id":"wamid.late","status":"delivered","timestamp":"2","recipient_id":"4915112345678","biz_opaque_callback_data":"%d"}]}}]}]}`, id)
+	do(t, http.MethodPost, b.URL+whatsapp.Path, "application/json", st, map[string]string{whatsapp.SignatureHeader: channel.Sign("appsecret", []byte(st))})
+	if got := state(t, b, `id = $1`, id); got != "delivered" {
+		t.Errorf("state %q after the late status; want delivered", got)
+	}
+}
