@@ -114,6 +114,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		log.Warn("start knowledge base", "err", err)
 	}
 	a.Channels = channels(cfg, a.DB, a.Clock, log)
+	if err := blockSenders(ctx, cfg, a.DB); err != nil {
+		return fail(err)
+	}
 	a.decider = o.Decider
 	if a.decider == nil {
 		a.decider = a.Brain()

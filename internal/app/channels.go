@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -51,6 +53,14 @@ func channels(cfg *config.Config, db *postgres.DB, clock baton.Clock, log *slog.
 			"needs", "BATON_CHATWOOT_URL, BATON_CHATWOOT_BOT_TOKEN, BATON_CHATWOOT_SECRET (or BATON_CHATWOOT_VERIFY=off)")
 	}
 	return reg
+}
+
+// blockSenders makes the blocked list BATON_BLOCKED_SENDERS (honoured before any turn).
+func blockSenders(ctx context.Context, cfg *config.Config, db *postgres.DB) error {
+	if err := db.SetBlocked(ctx, cfg.BlockedSenders); err != nil {
+		return fmt.Errorf("BATON_BLOCKED_SENDERS: %w", err)
+	}
+	return nil
 }
 
 // channelBot wraps the decider for channels that take part in a turn (Chatwoot's typing

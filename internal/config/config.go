@@ -90,6 +90,7 @@ type Config struct {
 	ChatwootHandoffTarget     string // chatwoot | baton
 	ChatwootHandoffLabels     []string
 	ChatwootTeamID            int
+	BlockedSenders            []string // channel:external_id
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -167,6 +168,7 @@ func (c *Config) fields() []field {
 		{"BATON_CHATWOOT_HANDOFF_TARGET", "chatwoot-handoff-target", "where a Chatwoot conversation goes on handoff: chatwoot (its inbox: note, labels, priority, team, open) or baton (Baton's own queue)", "chatwoot", "", &c.ChatwootHandoffTarget},
 		{"BATON_CHATWOOT_HANDOFF_LABELS", "chatwoot-handoff-labels", "comma-separated labels added to a Chatwoot conversation on handoff", "baton-handoff", "", &c.ChatwootHandoffLabels},
 		{"BATON_CHATWOOT_TEAM_ID", "chatwoot-team-id", "Chatwoot team a handoff is assigned to (0 = none)", "0", "", &c.ChatwootTeamID},
+		{"BATON_BLOCKED_SENDERS", "blocked-senders", "comma-separated channel:id list of senders whose messages are stored and never answered or messaged, e.g. twilio:+15550100,whatsapp:4915112345678", "", "", &c.BlockedSenders},
 	}
 }
 
@@ -273,6 +275,11 @@ func (c *Config) Validate() error {
 	for env, v := range map[string]string{"BATON_TWILIO_API_URL": c.TwilioAPIURL, "BATON_WHATSAPP_API_URL": c.WhatsAppAPIURL, "BATON_CHATWOOT_URL": c.ChatwootURL} {
 		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 			bad(env, "want an absolute http(s) URL")
+		}
+	}
+	for _, b := range c.BlockedSenders {
+		if ch, id, ok := strings.Cut(b, ":"); !ok || ch == "" || id == "" {
+			bad("BATON_BLOCKED_SENDERS", "want channel:id, got %q", b)
 		}
 	}
 	if c.ChatwootVerify != "off" && c.ChatwootVerify != "required" {

@@ -132,6 +132,24 @@ func (db *DB) Block(ctx context.Context, channel string, externalIDs []string) e
 	return nil
 }
 
+// SetBlocked makes the blocked sender list exactly list ("channel:external_id" entries): the
+// ones not in it are unblocked, the new ones blocked. Opt-outs by STOP are untouched.
+func (db *DB) SetBlocked(ctx context.Context, list []string) error {
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM channel_opt_outs WHERE reason = 'blocked' AND channel || ':' || external_id <> ALL($1::text[])`, list); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO channel_opt_outs (channel, external_id, reason, created_at)
+			SELECT split_part(e, ':', 1), substr(e, strpos(e, ':') + 1), 'blocked', $2 FROM unnest($1::text[]) AS e
+			ON CONFLICT (channel, external_id) DO UPDATE SET reason = 'blocked'`, list, db.Clock.Now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set blocked senders: %w", err)
+	}
+	return nil
+}
+
 // BackToBot gives a conversation back to the bot when the provider's own inbox says so (a
 // Chatwoot conversation pending again): queued or agent → bot, as the lifecycle's return.
 func (db *DB) BackToBot(ctx context.Context, channel, externalID string) error {

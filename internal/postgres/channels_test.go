@@ -110,6 +110,19 @@ func TestOptOutAndBlock(t *testing.T) {
 	if err := db.SetOptOut(ctx, "twilio", "+3", false); err != nil || !out("+3") {
 		t.Errorf("START lifted a block: %v", err)
 	}
+	// The configured list replaces the blocked ones; opt-outs by STOP stay.
+	if err := db.SetOptOut(ctx, "twilio", "+1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetBlocked(ctx, []string{"twilio:+4", "whatsapp:49:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if out("+3") || !out("+4") || !out("+1") {
+		t.Errorf("after SetBlocked: +3 %v, +4 %v, +1 %v; want false, true, true", out("+3"), out("+4"), out("+1"))
+	}
+	if o, _ := db.OptedOut(ctx, "whatsapp", "49:1"); !o {
+		t.Error("an id with a colon was not blocked whole")
+	}
 }
 
 func TestBackToBot(t *testing.T) {
