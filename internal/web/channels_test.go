@@ -11,11 +11,25 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/channel/chatwoot"
+	"github.com/batonhq/baton/internal/channel/twilio"
 	"github.com/batonhq/baton/internal/channel/webhook"
+	"github.com/batonhq/baton/internal/channel/whatsapp"
 	"github.com/batonhq/baton/internal/web"
 )
 
 const webhookPath = "/v1/channels/webhook/messages"
+
+// testChannels is every channel, configured for tests (their provider APIs unreachable).
+func testChannels(clock baton.Clock) channel.Registry {
+	return channel.Registry{
+		"webhook": &webhook.Adapter{Secrets: []string{webhookSecret}, Clock: clock},
+		"twilio": &twilio.Adapter{Config: twilio.Config{AccountSID: "AC1", AuthTokens: []string{"tok"}, From: "+15005550006",
+			PublicURL: "https://baton.example.com", HelpText: "help"}},
+		"whatsapp": &whatsapp.Adapter{Config: whatsapp.Config{AppSecrets: []string{"appsecret"}, VerifyToken: "vt", Token: "t", PhoneNumberID: "1"}},
+		"chatwoot": &chatwoot.Adapter{Config: chatwoot.Config{URL: "http://127.0.0.1:1", BotToken: "b", Secrets: []string{"secret"}, Verify: true}, Clock: clock},
+	}
+}
 
 // webhookBody is an inbound webhook body.
 func webhookBody(sender, msgID, text string) string {

@@ -18,7 +18,6 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
-	"github.com/batonhq/baton/internal/channel/webhook"
 	"github.com/batonhq/baton/internal/dbtest"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
@@ -81,7 +80,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 
 // mountCore mounts the channels, conversations and users APIs with real stores.
 func mountCore(s *web.Server, db *postgres.DB) {
-	s.MountChannels(channel.Registry{"webhook": &webhook.Adapter{Secrets: []string{webhookSecret}, Clock: db.Clock}}, db, 0, 24*time.Hour)
+	s.MountChannels(testChannels(db.Clock), db, 0, 24*time.Hour)
 	s.MountConversations(db)
 	s.MountAgent(db)
 	s.MountUsers(db)
