@@ -15,6 +15,7 @@ import (
 
 	"net/http/httptest"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/channel/chatwoot"
 	"github.com/batonhq/baton/internal/channel/twilio"
@@ -351,5 +352,74 @@ func TestSlowProviderNeverGetsAReplyTwice(t *testing.T) {
 	do(t, http.MethodPost, b.URL+whatsapp.Path, "application/json", st, map[string]string{whatsapp.SignatureHeader: channel.Sign("appsecret", []byte(st))})
 	if got := state(t, b, `id = $1`, id); got != "delivered" {
 		t.Errorf("state %q after the late status; want delivered", got)
+	}
+}
+
+// handoffDecider answers every turn; a customer asking for a person is handed off.
+type handoffDecider struct{}
+
+func (handoffDecider) Decide(ctx context.Context, st baton.TurnState) (baton.TurnOutcome, error) {
+	out := baton.TurnOutcome{StartedAt: time.Now(), Replies: []baton.Reply{{Author: baton.AuthorBot, Visibility: baton.Public, Text: "Happy to help."}}}
+	for _, m := range st.Pending {
+		out.Processed = append(out.Processed, m.ID)
+		if strings.Contains(m.Text, "person") {
+			out.Replies[0].Text = "A person will take over."
+			out.Status = baton.StatusQueued
+			out.Handoff = &baton.Handoff{Reason: baton.HandoffCustomerRequest, Priority: 90,
+				Package: json.RawMessage(`{"issue":"wants a person","next_step":"call back"}`)}
+		}
+	}
+	return out, nil
+}
+
+// The Chatwoot handoff through the pipeline: Chatwoot gets the sequence, Baton's queue never
+// sees the conversation, the bot is silent while it is open and answers again when pending.
+func TestChatwootHandoffEndToEnd(t *testing.T) {
+	t.Parallel()
+	cw := newRecorder(t, func(n int, r recorded) string {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/labels") {
+			return `{"payload":["vip"]}`
+		}
+		return fmt.Sprintf(`{"id":%d}`, 900+n)
+	})
+	b := testkit.Start(t, testkit.Options{Decider: handoffDecider{}, Env: map[string]string{"BATON_PUBLIC_URL": public,
+		"BATON_CHATWOOT_URL": cw.URL, "BATON_CHATWOOT_BOT_TOKEN": "bot", "BATON_CHATWOOT_VERIFY": "off", "BATON_CHATWOOT_TEAM_ID": "4"}})
+	post := func(id int, status, text string) {
+		body := fmt.Sprintf(`{"event":"message_created","id":%d,"content":%q,"message_type":"incoming","private":false,
+			"sender":{"id":5,"name":"Ana","type":"contact"},"account":{"id":1},"conversation":{"id":7,"status":%q}}`, id, text, status)
+		if status, _ := do(t, http.MethodPost, b.URL+chatwoot.Path, "application/json", body, nil); status != 200 {
+			t.Fatalf("event %d: %d", id, status)
+		}
+	}
+	post(201, "pending", "I want a person")
+	testkit.WaitFor(t, 15*time.Second, "the conversation opened in Chatwoot", func() bool { return len(cw.requests("/toggle_status")) == 1 })
+	var seq []string
+	for _, r := range cw.requests("") {
+		if !strings.HasSuffix(r.Path, "/toggle_typing_status") {
+			seq = append(seq, r.Method+" "+r.Path[strings.LastIndex(r.Path, "/")+1:]+" "+r.Body)
+		}
+	}
+	want := []string{
+		`POST messages {"content":"Handoff from Baton (customer_request)\nIssue: wants a person\nNext step: call back","message_type":"outgoing","private":true}`,
+		`GET labels `, `POST labels {"labels":["vip","baton-handoff"]}`, `POST toggle_priority {"priority":"urgent"}`,
+		`POST assignments {"team_id":4}`, `POST toggle_status {"status":"open"}`,
+	}
+	if len(seq) < len(want) || strings.Join(seq[:len(want)], "\n") != strings.Join(want, "\n") {
+		t.Fatalf("calls:\n%s\nwant first:\n%s", strings.Join(seq, "\n"), strings.Join(want, "\n"))
+	}
+	testkit.WaitFor(t, 10*time.Second, "the reply in Chatwoot", func() bool { return len(cw.requests("/conversations/7/messages")) == 2 })
+	if n := b.Count(t, `SELECT count(*) FROM handoffs`); n != 0 {
+		t.Errorf("%d handoffs in Baton's queue; want Chatwoot's inbox alone", n)
+	}
+	// Open: agents work it; Baton stores and stays silent.
+	post(202, "open", "hello?")
+	if n := b.Count(t, `SELECT count(*) FROM messages WHERE external_id = '202' AND processed_at IS NOT NULL`); n != 1 {
+		t.Error("a message while open is not stored as answered")
+	}
+	// Resolved, then pending again: Baton answers, in the same conversation (its memory).
+	post(203, "pending", "one more question")
+	testkit.WaitFor(t, 15*time.Second, "an answer after pending again", func() bool { return len(cw.requests("/conversations/7/messages")) == 3 })
+	if n := b.Count(t, `SELECT count(DISTINCT conversation_id) FROM messages WHERE channel = 'chatwoot'`); n != 1 {
+		t.Errorf("%d conversations; want one, with its history", n)
 	}
 }
