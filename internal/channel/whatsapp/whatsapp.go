@@ -223,7 +223,8 @@ func (a *Adapter) message(m message, names map[string]string) (baton.ChannelEven
 	if m.Type == "reaction" || m.Type == "system" {
 		return baton.ChannelEvent{}, false, nil
 	}
-	in := baton.Inbound{Channel: "whatsapp", ExternalID: m.ID, SentAt: unix(m.Timestamp),
+	// Ordered by Meta's timestamp when it is plausible (a retry days later still lands in place).
+	in := baton.Inbound{Channel: "whatsapp", ExternalID: m.ID, SentAt: channel.OrderingTime(unix(m.Timestamp), channel.Now(a.Clock)),
 		Sender: baton.Sender{ID: sender, Name: names[sender]}}
 	if m.From != "" {
 		in.Sender.Phone = "+" + m.From

@@ -31,7 +31,8 @@ func TestSignatureVector(t *testing.T) {
 }
 
 func adapter() *Adapter {
-	return &Adapter{Config: Config{AppSecrets: []string{"appsecret"}, VerifyToken: "vt", Token: "tok", PhoneNumberID: "106540352242922"}}
+	return &Adapter{Config: Config{AppSecrets: []string{"appsecret"}, VerifyToken: "vt", Token: "tok", PhoneNumberID: "106540352242922"},
+		Clock: baton.NewManualClock(time.Unix(1749416400, 0))} // just after the fixtures were sent
 }
 
 func TestVerificationGET(t *testing.T) {
