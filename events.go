@@ -12,6 +12,9 @@ const (
 	ChannelStatus ChannelEventKind = "status"
 	// ChannelBackToBot says the provider's conversation is the bot's again (Chatwoot pending).
 	ChannelBackToBot ChannelEventKind = "back_to_bot"
+	// ChannelHumanReply says a person of the business answered the customer from the business's
+	// own phone or app: the bot pauses in that conversation (muted until someone unmutes it).
+	ChannelHumanReply ChannelEventKind = "human_reply"
 )
 
 // ChannelEvent is one thing a channel's inbound request said. A request may carry many (a WhatsApp
@@ -28,7 +31,7 @@ type ChannelEvent struct {
 	Reply string
 	// OptOut and OptIn record the customer's messaging consent (STOP / START).
 	OptOut, OptIn bool
-	// Customer is the customer's external id for ChannelBackToBot.
+	// Customer is the customer's external id for ChannelBackToBot and ChannelHumanReply.
 	Customer string
 }
 

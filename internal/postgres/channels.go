@@ -166,6 +166,20 @@ func (db *DB) BackToBot(ctx context.Context, channel, externalID string) error {
 	return nil
 }
 
+// PauseForHuman mutes the bot in the conversation of a channel identity because a person of
+// the business answered from the business's own phone or app (a loop guard: the bot never
+// talks over them). An agent or admin unmutes it. Unknown identities change nothing.
+func (db *DB) PauseForHuman(ctx context.Context, channel, externalID string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE conversations c SET bot_muted_at = coalesce(c.bot_muted_at, $3),
+			pause_reason = coalesce(c.pause_reason, $4)
+		FROM customers cu WHERE cu.id = c.customer_id AND cu.channel = $1 AND cu.external_id = $2`,
+		channel, externalID, db.Clock.Now(), string(baton.PauseEcho))
+	if err != nil {
+		return fmt.Errorf("pause the bot for a human reply: %w", err)
+	}
+	return nil
+}
+
 // LastCustomerAt is when the customer of a conversation last wrote (zero if never).
 func (db *DB) LastCustomerAt(ctx context.Context, convID int64) (time.Time, error) {
 	var at *time.Time

@@ -148,3 +148,22 @@ func TestBackToBot(t *testing.T) {
 		t.Errorf("LastCustomerAt = %v, %v", at, err)
 	}
 }
+
+func TestPauseForHuman(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := setup(t)
+	res, err := db.Ingest(ctx, baton.Inbound{Channel: "whatsapp", Sender: baton.Sender{ID: "491"}, ExternalID: "wamid.1", Text: "hi"}, 0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PauseForHuman(ctx, "whatsapp", "491"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PauseForHuman(ctx, "whatsapp", "unknown"); err != nil {
+		t.Fatalf("an unknown identity: %v", err)
+	}
+	if _, muted, err := db.BotSwitches(ctx, res.ConversationID); err != nil || !muted {
+		t.Errorf("muted %v, %v; want the bot muted after a human reply", muted, err)
+	}
+}

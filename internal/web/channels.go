@@ -27,6 +27,8 @@ type ChannelStore interface {
 	SetOptOut(ctx context.Context, channel, externalID string, out bool) error
 	// BackToBot gives a conversation the provider's inbox released back to the bot.
 	BackToBot(ctx context.Context, channel, externalID string) error
+	// PauseForHuman mutes the bot in a conversation a person of the business answered.
+	PauseForHuman(ctx context.Context, channel, externalID string) error
 }
 
 // messagesPath is the one inbound path shape every channel may use; an unknown name answers
@@ -114,6 +116,8 @@ func storeEvent(ctx context.Context, a channel.Adapter, ev baton.ChannelEvent, s
 		return res, err
 	case baton.ChannelBackToBot:
 		return res, store.BackToBot(ctx, a.Name(), ev.Customer)
+	case baton.ChannelHumanReply:
+		return res, store.PauseForHuman(ctx, a.Name(), ev.Customer)
 	case baton.ChannelMessage:
 	default:
 		return res, nil

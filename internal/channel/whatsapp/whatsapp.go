@@ -116,6 +116,10 @@ type payload struct {
 				} `json:"contacts"`
 				Messages []message `json:"messages"`
 				Statuses []status  `json:"statuses"`
+				// Messages the business sent from the WhatsApp Business app (coexistence).
+				Echoes []struct {
+					To string `json:"to"`
+				} `json:"message_echoes"`
 			} `json:"value"`
 		} `json:"changes"`
 	} `json:"entry"`
@@ -188,6 +192,11 @@ func (a *Adapter) Inbound(r *http.Request, body []byte) ([]baton.ChannelEvent, e
 				}
 				if ok {
 					evs = append(evs, ev)
+				}
+			}
+			for _, e := range v.Echoes {
+				if e.To != "" {
+					evs = append(evs, baton.ChannelEvent{Kind: baton.ChannelHumanReply, Customer: e.To})
 				}
 			}
 			for _, s := range v.Statuses {

@@ -261,3 +261,13 @@ func TestSendRetryableAndUnknown(t *testing.T) {
 		t.Errorf("hang: %v; want an unknown result on a channel that is never resent", err)
 	}
 }
+
+// A reply a person sent from the WhatsApp Business app is never answered; it pauses the bot.
+func TestEchoPausesTheBot(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "echo.json")
+	evs, err := adapter().Inbound(post(body, "appsecret"), body)
+	if err != nil || len(evs) != 1 || evs[0].Kind != baton.ChannelHumanReply || evs[0].Customer != "16505551234" {
+		t.Fatalf("events %+v, %v; want one human reply for the customer", evs, err)
+	}
+}
