@@ -182,6 +182,10 @@ func (a *Adapter) Inbound(r *http.Request, body []byte) ([]baton.ChannelEvent, e
 		msg.Silent = true
 		return []baton.ChannelEvent{msg}, nil
 	}
+	if a.HandoffTarget == "baton" {
+		// Handoffs live in Baton's queue; Chatwoot's status says nothing about them.
+		return []baton.ChannelEvent{msg}, nil
+	}
 	// Pending: Baton's, also after a handoff that people gave back.
 	return []baton.ChannelEvent{{Kind: baton.ChannelBackToBot, Customer: cust}, msg}, nil
 }

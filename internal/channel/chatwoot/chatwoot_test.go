@@ -120,6 +120,11 @@ func TestInboundEvents(t *testing.T) {
 			t.Errorf("%s: %q; want %q", tt.fixture, strings.Join(got, "|"), tt.want)
 		}
 	}
+	a.HandoffTarget = "baton"
+	if evs, _ := a.Inbound(httptest.NewRequest(http.MethodPost, Path, nil), fixture(t, "incoming.json")); len(evs) != 1 || evs[0].Kind != baton.ChannelMessage {
+		t.Errorf("handoff target baton: %+v; want the message alone (Baton's queue decides who answers)", evs)
+	}
+	a.HandoffTarget = "chatwoot"
 	evs, _ := a.Inbound(httptest.NewRequest(http.MethodPost, Path, nil), fixture(t, "incoming.json"))
 	if s := evs[1].Message.Sender; s.Name != "Ana" || s.Email != "ana@example.com" || s.Phone != "+4915112345678" {
 		t.Errorf("sender %+v", s)
