@@ -117,16 +117,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 		// Redis may be down: the model is registered, its build is queued by the next start.
 		log.Warn("start knowledge base", "err", err)
 	}
-	a.Channels = channel.Registry{"webhook": &channel.Webhook{
-		Secrets:     []string{cfg.WebhookSecret, cfg.WebhookSecretPrev},
-		OutboundURL: cfg.OutboundURL,
-		Client:      &http.Client{Timeout: cfg.DeliveryTimeout},
-		Clock:       a.Clock,
-	}}
+	a.Channels = channels(cfg, a.DB, a.Clock, log)
+	if err := blockSenders(ctx, cfg, a.DB); err != nil {
+		return fail(err)
+	}
 	a.decider = o.Decider
 	if a.decider == nil {
 		a.decider = a.Brain()
 	}
+	a.decider = a.channelBot(a.decider)
 	return a, nil
 }
 

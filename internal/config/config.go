@@ -70,6 +70,32 @@ type Config struct {
 	BotName                  string
 	CompanyName              string
 	BotTone                  string
+
+	// Channels (each mounted only when its required settings are set).
+	TwilioAccountSID          string
+	TwilioAuthToken           string
+	TwilioAuthTokenPrev       string
+	TwilioFrom                string
+	TwilioMessagingServiceSID string
+	TwilioAPIURL              string
+	TwilioContentSID          string
+	SMSHelpText               string
+	WhatsAppAppSecret         string
+	WhatsAppAppSecretPrev     string
+	WhatsAppVerifyToken       string
+	WhatsAppToken             string
+	WhatsAppPhoneNumberID     string
+	WhatsAppAPIURL            string
+	WhatsAppTemplate          string
+	ChatwootURL               string
+	ChatwootBotToken          string
+	ChatwootSecret            string
+	ChatwootSecretPrev        string
+	ChatwootVerify            string // off | required
+	ChatwootHandoffTarget     string // chatwoot | baton
+	ChatwootHandoffLabels     []string
+	ChatwootTeamID            int
+	BlockedSenders            []string // channel:external_id
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -127,6 +153,30 @@ func (c *Config) fields() []field {
 		{"BATON_DELIVERY_RETRY_FOR", "delivery-retry-for", "how long a reply that cannot be delivered is retried (backoff from 1s to 10m) before it is marked failed", "24h", "", &c.DeliveryRetryFor},
 		{"BATON_DELIVERY_SWEEP", "delivery-sweep", "how often replies due in PostgreSQL are queued again if their task was lost (Redis restarted, worker killed); at most 30s", "5s", "", &c.DeliverySweep},
 		{"BATON_DELIVERY_ORDER_WAIT", "delivery-order-wait", "a reply waits at most this long for an earlier undelivered reply of its conversation", "1m", "", &c.DeliveryOrderWait},
+		{"BATON_TWILIO_ACCOUNT_SID", "twilio-account-sid", "Twilio account SID; with the auth token and a sender, mounts the twilio channel (SMS, WhatsApp via Twilio)", "", "", &c.TwilioAccountSID},
+		{"BATON_TWILIO_AUTH_TOKEN", "twilio-auth-token", "Twilio auth token: verifies X-Twilio-Signature and authenticates API calls", "", "all", &c.TwilioAuthToken},
+		{"BATON_TWILIO_AUTH_TOKEN_PREVIOUS", "twilio-auth-token-previous", "previous Twilio auth token, still accepted on inbound requests during rotation", "", "all", &c.TwilioAuthTokenPrev},
+		{"BATON_TWILIO_FROM", "twilio-from", "Twilio sender of replies, e.g. +15005550006 or whatsapp:+14155238886", "", "", &c.TwilioFrom},
+		{"BATON_TWILIO_MESSAGING_SERVICE_SID", "twilio-messaging-service-sid", "Twilio messaging service that sends replies (instead of BATON_TWILIO_FROM)", "", "", &c.TwilioMessagingServiceSID},
+		{"BATON_TWILIO_API_URL", "twilio-api-url", "Twilio API host (Baton appends /2010-04-01/...)", "https://api.twilio.com", "", &c.TwilioAPIURL},
+		{"BATON_TWILIO_CONTENT_SID", "twilio-content-sid", "approved WhatsApp template (Content SID) sent through Twilio outside the 24-hour window", "", "", &c.TwilioContentSID},
+		{"BATON_SMS_HELP_TEXT", "sms-help-text", "the answer to HELP on SMS", "Reply STOP to stop messages, START to resume. Write your question any time.", "", &c.SMSHelpText},
+		{"BATON_WHATSAPP_APP_SECRET", "whatsapp-app-secret", "Meta app secret: verifies X-Hub-Signature-256 (WhatsApp Cloud API channel)", "", "all", &c.WhatsAppAppSecret},
+		{"BATON_WHATSAPP_APP_SECRET_PREVIOUS", "whatsapp-app-secret-previous", "previous Meta app secret, still accepted during rotation", "", "all", &c.WhatsAppAppSecretPrev},
+		{"BATON_WHATSAPP_VERIFY_TOKEN", "whatsapp-verify-token", "the verify token typed into Meta's webhook setup (GET verification)", "", "all", &c.WhatsAppVerifyToken},
+		{"BATON_WHATSAPP_TOKEN", "whatsapp-token", "WhatsApp Cloud API access token (bearer) for replies", "", "all", &c.WhatsAppToken},
+		{"BATON_WHATSAPP_PHONE_NUMBER_ID", "whatsapp-phone-number-id", "WhatsApp business phone number id replies are sent from", "", "", &c.WhatsAppPhoneNumberID},
+		{"BATON_WHATSAPP_API_URL", "whatsapp-api-url", "Graph API base URL with its version (Baton appends /{phone_number_id}/messages)", "https://graph.facebook.com/v21.0", "", &c.WhatsAppAPIURL},
+		{"BATON_WHATSAPP_TEMPLATE", "whatsapp-template", "approved template name[:language] sent outside the 24-hour window; unset: such a reply fails and is listed for people", "", "", &c.WhatsAppTemplate},
+		{"BATON_CHATWOOT_URL", "chatwoot-url", "Chatwoot base URL; with the bot token, mounts the chatwoot channel (Baton as an Agent Bot)", "", "", &c.ChatwootURL},
+		{"BATON_CHATWOOT_BOT_TOKEN", "chatwoot-bot-token", "the Agent Bot's access token (api_access_token)", "", "all", &c.ChatwootBotToken},
+		{"BATON_CHATWOOT_SECRET", "chatwoot-secret", "the Agent Bot's webhook secret (X-Chatwoot-Signature, Chatwoot 4.13+)", "", "all", &c.ChatwootSecret},
+		{"BATON_CHATWOOT_SECRET_PREVIOUS", "chatwoot-secret-previous", "previous Chatwoot webhook secret, still accepted during rotation", "", "all", &c.ChatwootSecretPrev},
+		{"BATON_CHATWOOT_VERIFY", "chatwoot-verify", "required: refuse unsigned or stale Chatwoot events; off: accept them (Chatwoot before 4.13 does not sign)", "required", "", &c.ChatwootVerify},
+		{"BATON_CHATWOOT_HANDOFF_TARGET", "chatwoot-handoff-target", "where a Chatwoot conversation goes on handoff: chatwoot (its inbox: note, labels, priority, team, open) or baton (Baton's own queue)", "chatwoot", "", &c.ChatwootHandoffTarget},
+		{"BATON_CHATWOOT_HANDOFF_LABELS", "chatwoot-handoff-labels", "comma-separated labels added to a Chatwoot conversation on handoff", "baton-handoff", "", &c.ChatwootHandoffLabels},
+		{"BATON_CHATWOOT_TEAM_ID", "chatwoot-team-id", "Chatwoot team a handoff is assigned to (0 = none)", "0", "", &c.ChatwootTeamID},
+		{"BATON_BLOCKED_SENDERS", "blocked-senders", "comma-separated channel:id list of senders whose messages are stored and never answered or messaged, e.g. twilio:+15550100,whatsapp:4915112345678", "", "", &c.BlockedSenders},
 	}
 }
 
@@ -229,6 +279,25 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("BATON_LLM_BASE_URL", "want an absolute http(s) URL")
 		}
+	}
+	for env, v := range map[string]string{"BATON_TWILIO_API_URL": c.TwilioAPIURL, "BATON_WHATSAPP_API_URL": c.WhatsAppAPIURL, "BATON_CHATWOOT_URL": c.ChatwootURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			bad(env, "want an absolute http(s) URL")
+		}
+	}
+	for _, b := range c.BlockedSenders {
+		if ch, id, ok := strings.Cut(b, ":"); !ok || ch == "" || id == "" {
+			bad("BATON_BLOCKED_SENDERS", "want channel:id, got %q", b)
+		}
+	}
+	if c.ChatwootVerify != "off" && c.ChatwootVerify != "required" {
+		bad("BATON_CHATWOOT_VERIFY", "must be off or required")
+	}
+	if c.ChatwootURL != "" && c.ChatwootVerify == "required" && c.ChatwootSecret == "" {
+		bad("BATON_CHATWOOT_SECRET", "required while BATON_CHATWOOT_VERIFY=required (set BATON_CHATWOOT_VERIFY=off for Chatwoot before 4.13)")
+	}
+	if c.ChatwootHandoffTarget != "chatwoot" && c.ChatwootHandoffTarget != "baton" {
+		bad("BATON_CHATWOOT_HANDOFF_TARGET", "must be chatwoot or baton")
 	}
 	if c.BurstWindow < 0 || c.BurstWindow > time.Minute {
 		bad("BATON_BURST_WINDOW", "must be between 0 and 1m, got %s", c.BurstWindow)

@@ -153,12 +153,19 @@ func (d *Deliverer) attempt(ctx context.Context, s send) bool {
 	o := s.c
 	up := baton.DeliveryUpdate{MessageID: o.MessageID, Attempt: o.Attempts, State: baton.DeliverySent}
 	ch, err := d.Channels.Get(o.Channel)
+	var receipt baton.Receipt
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
-		err = ch.Send(sctx, o.Outbound)
+		receipt, err = ch.Send(sctx, o.Outbound)
 		cancel()
 	} else {
 		err = &channel.SendError{Permanent: true, Err: err}
+	}
+	if len(receipt.ProviderIDs) > 0 { // also the parts sent before a failure
+		// The provider's ids map its status callbacks back to the reply.
+		if rerr := d.DB.RecordReceipt(ctx, o.Channel, o.MessageID, receipt); rerr != nil {
+			d.Log.WarnContext(ctx, "record receipt", "message_id", o.MessageID, "err", rerr)
+		}
 	}
 	outcome := "sent"
 	var retryIn time.Duration
@@ -176,7 +183,13 @@ func (d *Deliverer) attempt(ctx context.Context, s send) bool {
 			if unknown {
 				up.State, outcome = baton.DeliveryUnknown, "unknown"
 			}
-			if next := now.Add(retryIn); next.Before(o.Created.Add(d.RetryFor)) {
+			if unknown && !ch.Caps().Idempotent {
+				// The provider cannot recognise a resend (no idempotency key): the reply is never
+				// sent twice. It stays unknown until a status callback settles it.
+				retryIn, outcome = 0, "given_up"
+				d.Log.WarnContext(ctx, "delivery result unknown; not resent (the provider has no idempotency key)",
+					"message_id", o.MessageID, "channel", o.Channel, "err", err)
+			} else if next := now.Add(retryIn); next.Before(o.Created.Add(d.RetryFor)) {
 				up.NextAttemptAt = next
 			} else {
 				// Retried long enough. An unknown reply may have arrived: it stays unknown.

@@ -5,16 +5,34 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/channel/chatwoot"
+	"github.com/batonhq/baton/internal/channel/twilio"
+	"github.com/batonhq/baton/internal/channel/webhook"
+	"github.com/batonhq/baton/internal/channel/whatsapp"
 	"github.com/batonhq/baton/internal/web"
 )
 
 const webhookPath = "/v1/channels/webhook/messages"
+
+// testChannels is every channel, configured for tests (their provider APIs unreachable).
+func testChannels(clock baton.Clock) channel.Registry {
+	return channel.Registry{
+		"webhook": &webhook.Adapter{Secrets: []string{webhookSecret}, Clock: clock},
+		"twilio": &twilio.Adapter{Config: twilio.Config{AccountSID: "AC1", AuthTokens: []string{"tok"}, From: "+15005550006",
+			PublicURL: "https://baton.example.com", HelpText: "help"}},
+		"whatsapp": &whatsapp.Adapter{Config: whatsapp.Config{AppSecrets: []string{"appsecret"}, VerifyToken: "vt", Token: "t", PhoneNumberID: "1"}},
+		"chatwoot": &chatwoot.Adapter{Config: chatwoot.Config{URL: "http://127.0.0.1:1", BotToken: "b", Secrets: []string{"secret"}, Verify: true}, Clock: clock},
+	}
+}
 
 // webhookBody is an inbound webhook body.
 func webhookBody(sender, msgID, text string) string {
@@ -167,7 +185,7 @@ func TestWebhookRejects(t *testing.T) {
 func TestWebhookWithoutSecretIsUnavailable(t *testing.T) {
 	t.Parallel()
 	s := web.New(web.Options{})
-	s.MountChannels(channel.Registry{"webhook": &channel.Webhook{}}, nil, 0, 0) // Parse refuses before any store call
+	s.MountChannels(channel.Registry{"webhook": &webhook.Adapter{}}, nil, 0, 0) // Parse refuses before any store call
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	body := webhookBody("ada", "m1", "hi")
@@ -188,5 +206,67 @@ func TestCardNumbersAreNotStoredInFull(t *testing.T) {
 	}
 	if strings.Contains(got, "4242 4242 4242 4242") || !strings.Contains(got, "4242") {
 		t.Errorf("stored %q; want the card masked with its last four digits kept", got)
+	}
+}
+
+// Provider channels refuse what is not theirs with the status each provider expects, and
+// store nothing.
+func TestProviderChannelsRefuse(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	form := url.Values{"MessageSid": {"SM1"}, "From": {"+14155550100"}, "To": {"+15005550006"}, "Body": {"hi"}}
+	twilioSig := twilio.Signature("tok", "https://baton.example.com"+twilio.MessagesPath, form)
+	wa := `{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"from":"1","id":"wamid.1","type":"text","text":{"body":"hi"}}]}}]}]}`
+	cw := `{"event":"message_created","id":1,"content":"hi","message_type":"incoming","sender":{"type":"contact"},"account":{"id":1},"conversation":{"id":7,"status":"pending"}}`
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	stale := strconv.FormatInt(time.Now().Add(-6*time.Minute).Unix(), 10)
+	tests := []struct {
+		name   string
+		call   call
+		status int
+		code   string
+	}{
+		{"twilio: another token", call{method: "POST", path: twilio.MessagesPath, body: form.Encode(),
+			header: map[string]string{twilio.SignatureHeader: twilio.Signature("other", "https://baton.example.com"+twilio.MessagesPath, form)}},
+			http.StatusUnauthorized, "invalid_signature"},
+		{"twilio: signed over the request's host", call{method: "POST", path: twilio.MessagesPath, body: form.Encode(),
+			header: map[string]string{twilio.SignatureHeader: twilio.Signature("tok", ts.URL+twilio.MessagesPath, form)}},
+			http.StatusUnauthorized, "invalid_signature"},
+		{"twilio: body changed after signing", call{method: "POST", path: twilio.MessagesPath, body: strings.Replace(form.Encode(), "hi", "ho", 1),
+			header: map[string]string{twilio.SignatureHeader: twilioSig}}, http.StatusUnauthorized, "invalid_signature"},
+		{"whatsapp: another secret", call{method: "POST", path: whatsapp.Path, body: wa,
+			header: map[string]string{whatsapp.SignatureHeader: channel.Sign("other", []byte(wa))}}, http.StatusForbidden, "invalid_signature"},
+		{"whatsapp: not JSON", call{method: "POST", path: whatsapp.Path, body: "{",
+			header: map[string]string{whatsapp.SignatureHeader: channel.Sign("appsecret", []byte("{"))}}, http.StatusBadRequest, "invalid_request"},
+		{"whatsapp: wrong verify token", call{method: "GET", path: whatsapp.Path + "?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1"},
+			http.StatusForbidden, "invalid_verify_token"},
+		{"chatwoot: unsigned", call{method: "POST", path: chatwoot.Path, body: cw}, http.StatusUnauthorized, "invalid_signature"},
+		{"chatwoot: stale", call{method: "POST", path: chatwoot.Path, body: cw,
+			header: map[string]string{chatwoot.TimestampHeader: stale, chatwoot.SignatureHeader: chatwoot.Sign("secret", stale, []byte(cw))}},
+			http.StatusUnauthorized, "stale_timestamp"},
+		{"chatwoot: signed with another timestamp", call{method: "POST", path: chatwoot.Path, body: cw,
+			header: map[string]string{chatwoot.TimestampHeader: now, chatwoot.SignatureHeader: chatwoot.Sign("secret", stale, []byte(cw))}},
+			http.StatusUnauthorized, "invalid_signature"},
+		{"chatwoot: too large", call{method: "POST", path: chatwoot.Path, body: strings.Repeat(" ", 1<<20+1)},
+			http.StatusRequestEntityTooLarge, "too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts.do(t, tt.call).wantError(t, tt.status, tt.code)
+		})
+	}
+	if n := ts.count(t, `SELECT count(*) FROM customers`) + ts.count(t, `SELECT count(*) FROM messages`); n != 0 {
+		t.Errorf("refused requests stored %d rows, want 0", n)
+	}
+	// The same Twilio message, signed right, is stored once and answered with TwiML.
+	for range 2 {
+		r := ts.do(t, call{method: "POST", path: twilio.MessagesPath, body: form.Encode(), header: map[string]string{twilio.SignatureHeader: twilioSig}})
+		r.wantStatus(t, http.StatusOK)
+		if !strings.Contains(string(r.body), "<Response></Response>") {
+			t.Errorf("answer %q; want empty TwiML", r.body)
+		}
+	}
+	if n := ts.count(t, `SELECT count(*) FROM messages WHERE channel = 'twilio'`); n != 1 {
+		t.Errorf("%d twilio messages; want 1", n)
 	}
 }

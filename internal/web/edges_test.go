@@ -19,6 +19,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/channel/webhook"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/web"
 	"github.com/batonhq/baton/knowledge"
@@ -179,7 +180,7 @@ func TestDatabaseOutageIs503WithRetryAfter(t *testing.T) {
 	t.Parallel()
 	db := deadDatabase(t)
 	s := web.New(web.Options{Auth: db})
-	s.MountChannels(channel.Registry{"webhook": &channel.Webhook{Secrets: []string{webhookSecret}}}, db, 0, time.Hour)
+	s.MountChannels(channel.Registry{"webhook": &webhook.Adapter{Secrets: []string{webhookSecret}}}, db, 0, time.Hour)
 	s.MountUsers(db)
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)

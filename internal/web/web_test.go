@@ -80,7 +80,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 
 // mountCore mounts the channels, conversations and users APIs with real stores.
 func mountCore(s *web.Server, db *postgres.DB) {
-	s.MountChannels(channel.Registry{"webhook": &channel.Webhook{Secrets: []string{webhookSecret}, Clock: db.Clock}}, db, 0, 24*time.Hour)
+	s.MountChannels(testChannels(db.Clock), db, 0, 24*time.Hour)
 	s.MountConversations(db)
 	s.MountAgent(db)
 	s.MountUsers(db)

@@ -1,4 +1,4 @@
-package channel
+package webhook
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/channel"
 )
 
 // A failure after the request was written may have reached the receiver (unknown); one before
@@ -41,9 +42,9 @@ func TestSendFailureAfterTheRequestIsUnknown(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := &Webhook{Secrets: []string{"s"}, OutboundURL: tt.url}
-			err := w.Send(context.Background(), baton.Outbound{MessageID: 1})
-			var se *SendError
+			w := &Adapter{Secrets: []string{"s"}, OutboundURL: tt.url}
+			_, err := w.Send(context.Background(), baton.Outbound{MessageID: 1})
+			var se *channel.SendError
 			if !errors.As(err, &se) || se.Permanent || se.AfterSend != tt.afterSend {
 				t.Fatalf("err %#v; want a retryable SendError with AfterSend %v", err, tt.afterSend)
 			}

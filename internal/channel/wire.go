@@ -1,3 +1,5 @@
+// The generic webhook's wire format and the signing helpers every channel shares.
+
 package channel
 
 import (
@@ -25,14 +27,6 @@ import (
 // SignatureHeader carries "sha256=<hex HMAC-SHA256 of the raw body>".
 const SignatureHeader = "X-Baton-Signature"
 
-// Webhook is the generic webhook channel: signed JSON in, signed JSON out.
-type Webhook struct {
-	Secrets     []string // current first, then the previous one during rotation
-	OutboundURL string
-	Client      *http.Client
-	Clock       baton.Clock // judges sent_at against arrival; nil = the system clock
-}
-
 // The window around arrival in which a provider's sent_at orders messages. Outside it (a
 // wrong clock, a made-up year) the message is ordered by arrival instead: refusing it with 400
 // would make a channel retry, and fail, forever, losing the message; a retry days later (after
@@ -50,12 +44,6 @@ func OrderingTime(sentAt *time.Time, received time.Time) *time.Time {
 	}
 	return sentAt
 }
-
-// Name implements Adapter.
-func (w *Webhook) Name() string { return "webhook" }
-
-// MaxBody implements Adapter: 64 KiB.
-func (w *Webhook) MaxBody() int64 { return 64 << 10 }
 
 // Sign returns the signature header value of body under secret.
 func Sign(secret string, body []byte) string {
@@ -98,33 +86,9 @@ type WebhookBody struct {
 }
 
 const (
-	maxIDLen   = 256
-	maxTextLen = 16 << 10
+	MaxIDLen   = 256 // bytes of an id
+	MaxTextLen = 16 << 10
 )
-
-// Parse implements Adapter: signature first, then strict decoding.
-func (w *Webhook) Parse(h http.Header, body []byte) (baton.Inbound, error) {
-	if len(w.Secrets) == 0 || w.Secrets[0] == "" {
-		return baton.Inbound{}, baton.Errorf(baton.ErrUnavailable, "not_configured", "webhook channel has no secret configured")
-	}
-	if !Verify(w.Secrets, body, h.Get(SignatureHeader)) {
-		return baton.Inbound{}, baton.Errorf(baton.ErrUnauthorized, "invalid_signature", "missing or invalid %s", SignatureHeader)
-	}
-	in, err := DecodeWebhook(body)
-	if err != nil {
-		return in, err
-	}
-	var now time.Time
-	if w.Clock != nil {
-		now = w.Clock.Now()
-	} else {
-		now = time.Now()
-	}
-	// The store orders by SentAt when it is set, so an out-of-window one is dropped here.
-	// (Keeping it stored while ordering by arrival needs a separate field on baton.Inbound.)
-	in.SentAt = OrderingTime(in.SentAt, now)
-	return in, nil
-}
 
 // DecodeWebhook validates and normalises a webhook body.
 func DecodeWebhook(body []byte) (baton.Inbound, error) {
@@ -155,10 +119,10 @@ func DecodeWebhook(body []byte) (baton.Inbound, error) {
 		return baton.Inbound{}, baton.Invalid("message.id is required")
 	case in.Text == "":
 		return baton.Inbound{}, baton.Invalid("message.text is required")
-	case len(in.Sender.ID) > maxIDLen || len(in.ExternalID) > maxIDLen:
-		return baton.Inbound{}, baton.Invalid("sender.id and message.id must be at most %d bytes", maxIDLen)
-	case len(in.Text) > maxTextLen:
-		return baton.Inbound{}, baton.Invalid("message.text must be at most %d bytes", maxTextLen)
+	case len(in.Sender.ID) > MaxIDLen || len(in.ExternalID) > MaxIDLen:
+		return baton.Inbound{}, baton.Invalid("sender.id and message.id must be at most %d bytes", MaxIDLen)
+	case len(in.Text) > MaxTextLen:
+		return baton.Inbound{}, baton.Invalid("message.text must be at most %d bytes", MaxTextLen)
 	case len(in.Sender.Name) > 200 || len(in.Sender.Email) > 320 || len(in.Sender.Phone) > 40:
 		return baton.Inbound{}, baton.Invalid("sender fields are too long")
 	case strings.ContainsRune(in.Text, 0) || strings.ContainsRune(in.Sender.ID, 0) || strings.ContainsRune(in.ExternalID, 0):
@@ -199,56 +163,58 @@ type OutboundBody struct {
 	Citations []baton.Citation `json:"citations"`
 }
 
-// Send implements Adapter: a signed POST with Idempotency-Key = message id.
-func (w *Webhook) Send(ctx context.Context, o baton.Outbound) error {
-	if w.OutboundURL == "" {
-		return &SendError{Err: errors.New("BATON_OUTBOUND_URL is not set")}
-	}
-	body := OutboundBody{ConversationID: o.ConversationID, MessageID: o.MessageID, Text: o.Text, Author: o.Author, Citations: o.Citations}
-	body.Recipient.ID = o.RecipientID
-	if body.Citations == nil {
-		body.Citations = []baton.Citation{}
-	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return &SendError{Permanent: true, Err: fmt.Errorf("encode reply: %w", err)}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.OutboundURL, bytes.NewReader(raw))
-	if err != nil {
-		return &SendError{Permanent: true, Err: fmt.Errorf("build request: %w", err)}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", strconv.FormatInt(o.MessageID, 10))
-	if len(w.Secrets) > 0 && w.Secrets[0] != "" {
-		req.Header.Set(SignatureHeader, Sign(w.Secrets[0], raw))
-	}
-	client := w.Client
+// Do sends req and classifies the outcome. It returns the answer's body (at most 1 MiB) with
+// a 2xx status; otherwise the body too, with a *SendError: permanent for 4xx other than 408
+// and 429, AfterSend when the request may have reached the provider, RetryAfter as asked.
+func Do(client *http.Client, req *http.Request) ([]byte, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
 	// Once the request is written the receiver may have it: a failure after that (a timeout, a
 	// connection closed before the answer) leaves the delivery unknown, not failed.
 	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) }}))
 	resp, err := client.Do(req)
 	if err != nil {
 		var ne net.Error
 		timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-		return &SendError{AfterSend: wrote.Load() || timeout, Err: err}
+		return nil, &SendError{AfterSend: wrote.Load() || timeout, Err: err}
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
+		return body, nil
 	}
 	se := &SendError{Status: resp.StatusCode, Err: errors.New(http.StatusText(resp.StatusCode))}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil {
 			se.RetryAfter = time.Duration(n) * time.Second
+		} else if t, err := http.ParseTime(s); err == nil {
+			se.RetryAfter = max(0, time.Until(t))
 		}
 	}
 	se.Permanent = resp.StatusCode >= 400 && resp.StatusCode < 500 &&
 		resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests
-	return se
+	return body, se
+}
+
+// ReadBody reads a raw request body up to limit bytes; a longer one is ErrTooLarge.
+func ReadBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, baton.Errorf(baton.ErrTooLarge, "too_large", "request body exceeds %d bytes", limit)
+	}
+	return body, nil
+}
+
+// Now is c's time, or the system's when c is nil.
+func Now(c baton.Clock) time.Time {
+	if c == nil {
+		return time.Now()
+	}
+	return c.Now()
 }

@@ -1,4 +1,4 @@
-package channel
+package webhook
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/channel"
 )
 
 func TestVerifyAcceptsCurrentAndPreviousSecret(t *testing.T) {
@@ -21,29 +22,29 @@ func TestVerifyAcceptsCurrentAndPreviousSecret(t *testing.T) {
 		name, sig string
 		want      bool
 	}{
-		{"current", Sign("new", body), true},
-		{"previous during rotation", Sign("old", body), true},
-		{"unknown secret", Sign("other", body), false},
-		{"no prefix", strings.TrimPrefix(Sign("new", body), "sha256="), false},
+		{"current", channel.Sign("new", body), true},
+		{"previous during rotation", channel.Sign("old", body), true},
+		{"unknown secret", channel.Sign("other", body), false},
+		{"no prefix", strings.TrimPrefix(channel.Sign("new", body), "sha256="), false},
 		{"not hex", "sha256=zz", false},
 		{"empty", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Verify([]string{"new", "old"}, body, tt.sig); got != tt.want {
+			if got := channel.Verify([]string{"new", "old"}, body, tt.sig); got != tt.want {
 				t.Errorf("Verify = %v; want %v", got, tt.want)
 			}
 		})
 	}
-	if Verify([]string{"", ""}, body, Sign("", body)) {
+	if channel.Verify([]string{"", ""}, body, channel.Sign("", body)) {
 		t.Error("an empty secret must never verify")
 	}
 }
 
 func TestDecodeWebhookNormalises(t *testing.T) {
 	t.Parallel()
-	in, err := DecodeWebhook([]byte(`{"sender":{"id":" c1 ","name":"Ana","email":"a@x.io"},"message":{"id":"m1","text":" hi ","sent_at":"2026-11-25T10:00:00Z"}}`))
+	in, err := channel.DecodeWebhook([]byte(`{"sender":{"id":" c1 ","name":"Ana","email":"a@x.io"},"message":{"id":"m1","text":" hi ","sent_at":"2026-11-25T10:00:00Z"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +79,10 @@ func TestSendClassifiesResponses(t *testing.T) {
 				w.WriteHeader(tt.status)
 			}))
 			defer srv.Close()
-			w := &Webhook{Secrets: []string{"s"}, OutboundURL: srv.URL}
-			err := w.Send(context.Background(), baton.Outbound{MessageID: 42, ConversationID: 1, Text: "hi"})
-			if (err == nil) != tt.ok || IsPermanent(err) != tt.permanent {
-				t.Errorf("err %v (permanent %v); want ok=%v permanent=%v", err, IsPermanent(err), tt.ok, tt.permanent)
+			w := &Adapter{Secrets: []string{"s"}, OutboundURL: srv.URL}
+			_, err := w.Send(context.Background(), baton.Outbound{MessageID: 42, ConversationID: 1, Text: "hi"})
+			if (err == nil) != tt.ok || channel.IsPermanent(err) != tt.permanent {
+				t.Errorf("err %v (permanent %v); want ok=%v permanent=%v", err, channel.IsPermanent(err), tt.ok, tt.permanent)
 			}
 		})
 	}
@@ -93,11 +94,11 @@ func TestSendTimeoutIsUnknown(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}))
 	defer srv.Close()
-	w := &Webhook{Secrets: []string{"s"}, OutboundURL: srv.URL}
+	w := &Adapter{Secrets: []string{"s"}, OutboundURL: srv.URL}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	err := w.Send(ctx, baton.Outbound{MessageID: 1})
-	var se *SendError
+	_, err := w.Send(ctx, baton.Outbound{MessageID: 1})
+	var se *channel.SendError
 	if !errors.As(err, &se) || !se.AfterSend || se.Permanent {
 		t.Fatalf("err %#v; want a retryable SendError with AfterSend", err)
 	}
@@ -118,7 +119,7 @@ func FuzzDecodeWebhook(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		in, err := DecodeWebhook(body)
+		in, err := channel.DecodeWebhook(body)
 		if err != nil {
 			var be *baton.Error
 			if !errors.As(err, &be) || !errors.Is(err, baton.ErrInvalid) || be.Message == "" {
@@ -127,7 +128,7 @@ func FuzzDecodeWebhook(f *testing.F) {
 			return
 		}
 		if in.Sender.ID == "" || in.ExternalID == "" || in.Text == "" || !utf8.ValidString(in.Text) ||
-			len(in.Text) > maxTextLen || strings.ContainsRune(in.Text, 0) {
+			len(in.Text) > channel.MaxTextLen || strings.ContainsRune(in.Text, 0) {
 			t.Fatalf("accepted an invalid message: %+v", in)
 		}
 		if _, err := json.Marshal(in.Sender); err != nil {
@@ -156,12 +157,12 @@ func TestDecodeWebhookRefusesTrailingData(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := DecodeWebhook([]byte(tt.body))
+			_, err := channel.DecodeWebhook([]byte(tt.body))
 			if tt.ok && err != nil {
-				t.Fatalf("DecodeWebhook(%q) = %v; want it accepted", tt.body, err)
+				t.Fatalf("channel.DecodeWebhook(%q) = %v; want it accepted", tt.body, err)
 			}
 			if !tt.ok && (!errors.Is(err, baton.ErrInvalid) || !strings.Contains(err.Error(), "trailing data")) {
-				t.Fatalf("DecodeWebhook(%q) = %v; want a trailing-data error", tt.body, err)
+				t.Fatalf("channel.DecodeWebhook(%q) = %v; want a trailing-data error", tt.body, err)
 			}
 		})
 	}
@@ -177,19 +178,19 @@ func TestSentAtOrdersOnlyNearArrival(t *testing.T) {
 	}{
 		{name: "at arrival", sentAt: received, ordered: true},
 		{name: "a second earlier", sentAt: received.Add(-time.Second), ordered: true},
-		{name: "at the future edge", sentAt: received.Add(MaxSentAtAhead), ordered: true},
-		{name: "just past the future edge", sentAt: received.Add(MaxSentAtAhead + time.Nanosecond)},
-		{name: "at the past edge", sentAt: received.Add(-MaxSentAtBehind), ordered: true},
-		{name: "just past the past edge", sentAt: received.Add(-MaxSentAtBehind - time.Nanosecond)},
+		{name: "at the future edge", sentAt: received.Add(channel.MaxSentAtAhead), ordered: true},
+		{name: "just past the future edge", sentAt: received.Add(channel.MaxSentAtAhead + time.Nanosecond)},
+		{name: "at the past edge", sentAt: received.Add(-channel.MaxSentAtBehind), ordered: true},
+		{name: "just past the past edge", sentAt: received.Add(-channel.MaxSentAtBehind - time.Nanosecond)},
 		{name: "year 9999", sentAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
 		{name: "year 1", sentAt: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
-	w := &Webhook{Secrets: []string{"s"}, Clock: baton.NewManualClock(received)}
+	w := &Adapter{Secrets: []string{"s"}, Clock: baton.NewManualClock(received)}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			body := []byte(`{"sender":{"id":"c"},"message":{"id":"m","text":"hi","sent_at":"` + tt.sentAt.Format(time.RFC3339Nano) + `"}}`)
-			in, err := w.Parse(http.Header{SignatureHeader: {Sign("s", body)}}, body)
+			in, err := w.Parse(http.Header{channel.SignatureHeader: {channel.Sign("s", body)}}, body)
 			if err != nil {
 				t.Fatalf("parse: %v; an odd sent_at must not refuse the message (the channel would retry it forever)", err)
 			}
