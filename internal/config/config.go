@@ -65,6 +65,12 @@ type Config struct {
 	BotName                  string
 	CompanyName              string
 	BotTone                  string
+
+	// The web chat widget.
+	ChatTokenSecret    string
+	ChatIdentitySecret string
+	ChatOrigins        []string
+	ChatTokenTTL       time.Duration
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -119,6 +125,10 @@ func (c *Config) fields() []field {
 		{"BATON_DELIVERY_RETRY_FOR", "delivery-retry-for", "how long a reply that cannot be delivered is retried (backoff from 1s to 10m) before it is marked failed", "24h", "", &c.DeliveryRetryFor},
 		{"BATON_DELIVERY_SWEEP", "delivery-sweep", "how often replies due in PostgreSQL are queued again if their task was lost (Redis restarted, worker killed); at most 30s", "5s", "", &c.DeliverySweep},
 		{"BATON_DELIVERY_ORDER_WAIT", "delivery-order-wait", "a reply waits at most this long for an earlier undelivered reply of its conversation", "1m", "", &c.DeliveryOrderWait},
+		{"BATON_CHAT_TOKEN_SECRET", "chat-token-secret", "HMAC secret that signs the chat widget's conversation tokens (same on every serve process); unset = derived from BATON_WEBHOOK_SECRET", "", "all", &c.ChatTokenSecret},
+		{"BATON_CHAT_IDENTITY_SECRET", "chat-identity-secret", "HMAC-SHA256 secret a host website signs a signed-in customer's identity with, so the widget recognises them across devices; unset = identities refused", "", "all", &c.ChatIdentitySecret},
+		{"BATON_CHAT_ORIGINS", "chat-origins", "comma-separated origins (https://shop.example) whose pages may embed the chat widget and call the chat API (CORS); the /chat page itself needs none", "", "", &c.ChatOrigins},
+		{"BATON_CHAT_TOKEN_TTL", "chat-token-ttl", "lifetime of a chat widget token (a returning customer resumes their conversation within it)", "720h", "", &c.ChatTokenTTL},
 	}
 }
 
@@ -266,6 +276,14 @@ func (c *Config) Validate() error {
 	}
 	if c.QueuePrefix == "" || strings.ContainsAny(c.QueuePrefix, " :") {
 		bad("BATON_QUEUE_PREFIX", "must be non-empty, without spaces or colons")
+	}
+	if c.ChatTokenTTL < time.Minute {
+		bad("BATON_CHAT_TOKEN_TTL", "must be at least 1m")
+	}
+	for _, o := range c.ChatOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			bad("BATON_CHAT_ORIGINS", "want origins like https://shop.example (scheme and host, no path), got %q", o)
+		}
 	}
 	if c.SessionTTL < time.Minute {
 		bad("BATON_SESSION_TTL", "must be at least 1m")
