@@ -16,10 +16,11 @@ type Notifier interface {
 	Notify(ctx context.Context, channel string, payloads []string) error
 }
 
-// Publisher sends the events no trigger sees (processing start/end of a turn). Sends never
-// block the caller: they are grouped, so under load many share one asynchronous commit, and
-// dropped past a bound (a processing indicator is advisory; the widget also ends it when the
-// reply arrives or after a timeout).
+// Publisher sends the events no trigger sees (processing start/end of a turn). Sends are
+// grouped, so under load many share one asynchronous commit, and dropped past a bound (a
+// processing indicator is advisory; the widget also ends it when the reply arrives or after
+// a timeout). A start waits (briefly) for its NOTIFY to commit, so that it reaches streams
+// before the turn's reply does; an end never waits.
 type Publisher struct {
 	DB  Notifier
 	Log *slog.Logger
@@ -33,21 +34,35 @@ type Publisher struct {
 // maxPending bounds the events waiting for their NOTIFY.
 const maxPending = 10_000
 
+// startWait bounds how long a turn waits for its start event to be published.
+const startWait = 250 * time.Millisecond
+
 // Processing publishes that a turn of conversation convID started (start) or ended.
 func (p *Publisher) Processing(convID int64, start bool) {
 	if p == nil || convID <= 0 {
 		return
 	}
+	e := processing{conv: convID, start: start}
+	if start {
+		e.done = make(chan struct{})
+	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if len(p.pending) >= maxPending {
 		p.dropped++
+		p.mu.Unlock()
 		return
 	}
-	p.pending = append(p.pending, processing{convID, start})
+	p.pending = append(p.pending, e)
 	if !p.running {
 		p.running = true
 		go p.flush()
+	}
+	p.mu.Unlock()
+	if start {
+		select {
+		case <-e.done:
+		case <-time.After(startWait):
+		}
 	}
 }
 
@@ -84,12 +99,18 @@ func (p *Publisher) flush() {
 		if err != nil && p.Log != nil {
 			p.Log.Warn("publish events", "events", len(payloads), "err", fmt.Errorf("notify: %w", err))
 		}
+		for _, e := range batch {
+			if e.done != nil {
+				close(e.done)
+			}
+		}
 	}
 }
 
 type processing struct {
 	conv  int64
 	start bool
+	done  chan struct{} // closed once published (starts only)
 }
 
 // coalesce keeps each conversation's last state of a batch, in the order of those last

@@ -22,7 +22,7 @@ type Worker struct {
 	Deliverer *Deliverer
 	Log       *slog.Logger
 	// Processing, when set, hears when a turn starts and ends (the live indicator); it must
-	// not block.
+	// return quickly.
 	Processing func(convID int64, start bool)
 }
 

@@ -101,6 +101,22 @@ func (s *stream) pump(ctx context.Context, sub *events.Subscription, heartbeat t
 	}
 }
 
+// hubReady waits (briefly) until the hub listens: a subscription made before would be cut
+// off by the hub's first LISTEN, which cannot tell what it missed.
+func hubReady(ctx context.Context, hub *events.Hub) error {
+	if hub == nil {
+		return baton.Errorf(baton.ErrUnavailable, "events_unavailable", "live events are not available")
+	}
+	select {
+	case <-hub.Ready():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Second):
+		return baton.Errorf(baton.ErrUnavailable, "events_unavailable", "live events are not available yet")
+	}
+}
+
 // lastEventID is where a stream resumes: the Last-Event-ID header EventSource sends on
 // reconnect, or ?last_event_id= on the first connection.
 func lastEventID(r *http.Request) (int64, error) {
@@ -133,10 +149,10 @@ func (c *chatAPI) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if c.Hub == nil {
-		return baton.Errorf(baton.ErrUnavailable, "events_unavailable", "live events are not available")
-	}
 	ctx := r.Context()
+	if err := hubReady(ctx, c.Hub); err != nil {
+		return err
+	}
 	// Subscribe first, then read: nothing falls between the replay and the live events.
 	sub := c.Hub.Subscribe(events.Filter{ConversationID: cl.ConversationID, PublicOnly: true})
 	defer sub.Close()
@@ -250,10 +266,10 @@ func (a *agentEvents) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if a.hub == nil {
-		return baton.Errorf(baton.ErrUnavailable, "events_unavailable", "live events are not available")
-	}
 	ctx := r.Context()
+	if err := hubReady(ctx, a.hub); err != nil {
+		return err
+	}
 	all := u.Role == baton.RoleAdmin
 	sub := a.hub.Subscribe(events.Filter{AllTeams: all, Teams: u.TeamIDs, DefaultTeam: u.InDefaultTeam})
 	defer sub.Close()
