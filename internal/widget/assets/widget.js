@@ -98,7 +98,7 @@
     label.textContent = "Helpful?";
     label.setAttribute("aria-hidden", "true");
     rate.append(label);
-    const buttons = [[true, "👍", "Yes, helpful"], [false, "👎", "No, not helpful"]].map(([up, icon, name]) => {
+    const buttons = [[true, "Yes", "Yes, helpful"], [false, "No", "No, not helpful"]].map(([up, icon, name]) => {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = icon;
