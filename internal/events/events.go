@@ -64,6 +64,9 @@ type Event struct {
 	Scope          Scope          // message and conversation events; processing events for team subscribers
 	Message        *baton.Message // message events
 	Processing     string         // processing events: ProcessingStart or ProcessingEnd
+	// PrevTeamID is the team before a conversation event (equal to Scope.TeamID unless the
+	// team changed): the old team's subscribers get the event too, and see it leave.
+	PrevTeamID int64
 }
 
 // Filter chooses a subscriber's events.
@@ -88,7 +91,9 @@ func (f Filter) Sees(convID int64, sc Scope) bool {
 }
 
 func (f Filter) accepts(ev Event) bool {
-	if !f.Sees(ev.ConversationID, ev.Scope) {
+	prev := ev.Scope
+	prev.TeamID = ev.PrevTeamID
+	if !f.Sees(ev.ConversationID, ev.Scope) && !(ev.Kind == KindConversation && f.Sees(ev.ConversationID, prev)) {
 		return false
 	}
 	return !(f.PublicOnly && ev.Message != nil && ev.Message.Visibility != baton.Public)
@@ -268,6 +273,7 @@ type payload struct {
 	Status string `json:"s"`
 	Prio   int    `json:"p"`
 	Team   int64  `json:"t"`
+	Old    int64  `json:"o"`
 	User   int64  `json:"u"`
 	State  string `json:"st"`
 }
@@ -307,6 +313,7 @@ func (h *Hub) dispatch(ctx context.Context, raw []byte) {
 		h.remember(p.Conv, sc)
 	case KindConversation:
 		ev.Scope = Scope{Status: baton.ConversationStatus(p.Status), Priority: p.Prio, TeamID: p.Team, AssignedUserID: p.User}
+		ev.PrevTeamID = p.Old
 	case KindProcessing:
 		if p.State != ProcessingStart && p.State != ProcessingEnd {
 			return

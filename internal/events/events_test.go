@@ -129,6 +129,17 @@ func TestTeamFilterAndConversationEvents(t *testing.T) {
 	if ev.Kind != events.KindProcessing || ev.Processing != events.ProcessingStart || ev.ConversationID != inA.ConversationID {
 		t.Fatalf("event = %+v, want processing start of conversation %d", ev, inA.ConversationID)
 	}
+	// A transfer away from team A reaches A's subscribers too (the conversation leaves).
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE conversations SET team_id = $2 WHERE id = $1`, inA.ConversationID, teamB); err != nil {
+		t.Fatal(err)
+	}
+	if ev = next(t, sub); ev.Kind != events.KindConversation || ev.Scope.TeamID != teamB || ev.PrevTeamID != teamA {
+		t.Fatalf("event = %+v, want the move from team %d to %d", ev, teamA, teamB)
+	}
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE conversations SET team_id = $2 WHERE id = $1`, inA.ConversationID, teamA); err != nil {
+		t.Fatal(err)
+	}
+	next(t, sub) // and back
 	// Internal notes do reach agents.
 	if _, err := s.db.PostMessage(ctx, baton.AgentMessage{ConversationID: inA.ConversationID, Author: baton.AuthorSystem,
 		Visibility: baton.Internal, Text: "note"}); err != nil {
@@ -232,8 +243,8 @@ func TestTwoProcessesBothDeliver(t *testing.T) {
 
 func TestPayloadsFitNotify(t *testing.T) {
 	// The largest trigger payload: every id at its maximum.
-	p := fmt.Sprintf(`{"k":"conversation","c":%d,"s":"resolved","p":%d,"t":%d,"u":%d}`,
-		int64(1<<63-1), int32(1<<31-1), int64(1<<63-1), int64(1<<63-1))
+	p := fmt.Sprintf(`{"k":"conversation","c":%d,"s":"resolved","p":%d,"t":%d,"o":%d,"u":%d}`,
+		int64(1<<63-1), int32(1<<31-1), int64(1<<63-1), int64(1<<63-1), int64(1<<63-1))
 	if len(p) >= 8000 {
 		t.Fatalf("payload of %d bytes exceeds NOTIFY's 8000", len(p))
 	}

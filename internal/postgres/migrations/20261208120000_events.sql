@@ -2,7 +2,8 @@
 -- these triggers, so no caller has to remember to. NOTIFY carries ids only (small, well under
 -- the 8000-byte limit); subscribers read the rest from the tables. Payloads are built by
 -- concatenation (cheaper than json_build_object on the ingest path): keys are
--- k kind, c conversation, id message, s status, p priority, t team, u assigned user.
+-- k kind, c conversation, id message, s status, p priority, t team, o the team before (so
+-- the old team's inboxes hear that it left), u assigned user.
 
 CREATE FUNCTION baton_event_message() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -16,7 +17,7 @@ CREATE TRIGGER messages_event AFTER INSERT ON messages
 CREATE FUNCTION baton_event_conversation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('baton_events', '{"k":"conversation","c":' || NEW.id || ',"s":"' || NEW.status
-        || '","p":' || NEW.priority || ',"t":' || coalesce(NEW.team_id, 0)
+        || '","p":' || NEW.priority || ',"t":' || coalesce(NEW.team_id, 0) || ',"o":' || coalesce(OLD.team_id, 0)
         || ',"u":' || coalesce(NEW.assigned_user_id, 0) || '}');
     RETURN NULL;
 END $$;
