@@ -170,6 +170,14 @@ func (c *chatAPI) createSession(w http.ResponseWriter, r *http.Request) error {
 		Name              string `json:"name"`
 		Email             string `json:"email"`
 	}
+	// A visitor with a valid token renews it: same customer and conversation, a new expiry.
+	if r.Header.Get("Authorization") != "" {
+		cl, err := c.claims(r)
+		if err != nil {
+			return err
+		}
+		return c.issue(w, cl.CustomerID, cl.ConversationID, cl.ExternalID)
+	}
 	if r.ContentLength != 0 {
 		// The body is optional: an anonymous visitor sends none.
 		if err := DecodeJSON(r, &in); err != nil && !isEmptyBody(err) {
@@ -204,6 +212,10 @@ func (c *chatAPI) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return c.issue(w, cust, conv, ext)
+}
+
+func (c *chatAPI) issue(w http.ResponseWriter, cust, conv int64, ext string) error {
 	exp := c.Clock.Now().Add(c.TokenTTL).Truncate(time.Second)
 	tok := c.Tokens.Sign(ChatClaims{CustomerID: cust, ConversationID: conv, ExternalID: ext, Expires: exp.Unix()})
 	return WriteJSON(w, http.StatusCreated, chatSessionOut{Token: tok, ConversationID: conv, ExpiresAt: exp.UTC()})

@@ -373,3 +373,41 @@ func TestStreamsEndOnShutdown(t *testing.T) {
 	}
 	<-done
 }
+
+// A valid token renews itself: the same conversation, a later expiry; an invalid one is refused.
+func TestChatTokenRenewal(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{NoWork: true})
+	s := newChat(t, b.URL, nil)
+	b.Advance(t, time.Hour)
+	status, _, raw := chatCall(t, "POST", b.URL+"/v1/chat/sessions", s.Token, nil)
+	var renewed struct {
+		chatSession
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	json.Unmarshal(raw, &renewed) //nolint:errcheck
+	if status != http.StatusCreated || renewed.ConversationID != s.ConversationID || renewed.Token == s.Token {
+		t.Fatalf("renewal: %d %s, want a new token for conversation %d", status, raw, s.ConversationID)
+	}
+	if status, _, raw = chatCall(t, "POST", b.URL+"/v1/chat/sessions", "v1.bogus.token", nil); status != http.StatusUnauthorized {
+		t.Fatalf("renewal with a bad token: %d %s, want 401", status, raw)
+	}
+	// Past its expiry a token reads nothing.
+	b.Advance(t, 31*24*time.Hour)
+	if status, _, raw = chatCall(t, "GET", b.URL+"/v1/chat/messages", s.Token, nil); status != http.StatusUnauthorized || errCode(raw) != "invalid_token" {
+		t.Fatalf("expired token: %d %s, want 401 invalid_token", status, raw)
+	}
+}
+
+// Every serve process streams every change: a message posted to one process reaches a
+// stream held by another.
+func TestStreamFromAnotherProcess(t *testing.T) {
+	t.Parallel()
+	one := testkit.Start(t, testkit.Options{})
+	two := testkit.Start(t, testkit.Options{NoWork: true, DatabaseURL: one.DBURL, Sink: one.Sink, Clock: one.Clock})
+	s := newChat(t, one.URL, nil)
+	events, _ := openStream(t, two.URL+"/v1/chat/events?token="+s.Token)
+	chatCall(t, "POST", one.URL+"/v1/chat/messages", s.Token, map[string]string{"text": "via one", "client_msg_id": "x-1"})
+	waitEvent(t, events, "the message on the other process", func(ev sseEvent) bool { return ev.Event == "message" && ev.Data["text"] == "via one" })
+	waitEvent(t, events, "the reply on the other process", func(ev sseEvent) bool { return ev.Event == "message" && ev.Data["author"] == "bot" })
+}

@@ -39,11 +39,20 @@
     const body = identity ? JSON.stringify({ identity, identity_signature: signature }) : undefined;
     const r = await fetch("/v1/chat/sessions", { method: "POST", headers: body ? { "Content-Type": "application/json" } : {}, body });
     if (!r.ok) throw new Error("The chat could not start (" + r.status + "). Please try again later.");
-    session = Object.assign(await r.json(), { identity });
+    session = Object.assign(await r.json(), { identity, issued: Date.now() });
     save();
     log.textContent = "";
     shown.clear();
     lastID = 0;
+  }
+
+  // A token past half its life is renewed (same conversation), so a visitor who keeps
+  // coming back never loses it.
+  async function renew() {
+    const left = Date.parse(session.expires_at) - Date.now();
+    if (!(left > 0) || left > (Date.parse(session.expires_at) - (session.issued || 0)) / 2) return;
+    const r = await fetch("/v1/chat/sessions", { method: "POST", headers: { Authorization: "Bearer " + session.token } });
+    if (r.ok) { session = Object.assign(await r.json(), { identity, issued: Date.now() }); save(); }
   }
 
   function setStatus(status) {
@@ -173,6 +182,7 @@
         await history();
       }
       showError("");
+      await renew().catch(() => {});
       connect();
     } catch (e) {
       showError(e.message || "The chat is unavailable. Retrying…");
