@@ -411,3 +411,28 @@ func TestStreamFromAnotherProcess(t *testing.T) {
 	waitEvent(t, events, "the message on the other process", func(ev sseEvent) bool { return ev.Event == "message" && ev.Data["text"] == "via one" })
 	waitEvent(t, events, "the reply on the other process", func(ev sseEvent) bool { return ev.Event == "message" && ev.Data["author"] == "bot" })
 }
+
+// The typing indicator ends also when the bot decides to stay silent (a muted conversation).
+func TestProcessingEndsWhenTheBotStaysSilent(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{})
+	s := newChat(t, b.URL, nil)
+	if _, err := b.DB.Pool.Exec(t.Context(), `UPDATE conversations SET bot_muted_at = now() WHERE id = $1`, s.ConversationID); err != nil {
+		t.Fatal(err)
+	}
+	events, _ := openStream(t, b.URL+"/v1/chat/events?token="+s.Token)
+	chatCall(t, "POST", b.URL+"/v1/chat/messages", s.Token, map[string]string{"text": "anyone there?", "client_msg_id": "q-1"})
+	waitEvent(t, events, "processing start", func(ev sseEvent) bool { return ev.Event == "processing" && ev.Data["state"] == "start" })
+	_, skipped := waitEvent(t, events, "processing end", func(ev sseEvent) bool { return ev.Event == "processing" && ev.Data["state"] == "end" })
+	for _, ev := range skipped {
+		if ev.Event == "message" && ev.Data["author"] != "customer" {
+			t.Fatalf("a muted conversation got a reply: %v", ev)
+		}
+	}
+	testkit.WaitFor(t, 10*time.Second, "the message processed", func() bool {
+		return b.Count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1 AND processed_at IS NOT NULL`, s.ConversationID) == 1
+	})
+	if n := b.Count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1 AND author = 'bot'`, s.ConversationID); n != 0 {
+		t.Fatalf("%d bot replies in a muted conversation", n)
+	}
+}
