@@ -41,7 +41,7 @@ func TestBinaryLinksNoTestHelpers(t *testing.T) {
 	for _, dep := range strings.Fields(string(out)) {
 		switch dep {
 		case "testing", "github.com/batonhq/baton/internal/testkit", "github.com/batonhq/baton/internal/dbtest",
-			"github.com/batonhq/baton/internal/fake":
+			"github.com/batonhq/baton/internal/fake", "github.com/batonhq/baton/internal/browsertest", "github.com/chromedp/chromedp":
 			t.Errorf("the baton binary links %s", dep)
 		}
 	}

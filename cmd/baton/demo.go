@@ -113,6 +113,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "\nBaton is running.\n  API:        %s/v1/conversations\n  Health:     %s/readyz\n  Metrics:    %s/metrics\n  Webhook:    POST %s/v1/channels/webhook/messages (secret %q)\n  Admin token: %s\n  Agent token: %s\n",
 		base, base, base, base, cfg.WebhookSecret, token, agentToken)
+	fmt.Fprintf(stdout, "  Chat widget: %s/chat\n", base)
 	// 5. Replay the scripted conversation through the real pipeline.
 	if err := replay(ctx, stdout, base, cfg.WebhookSecret, cfg.BurstWindow, a, sink); err != nil {
 		stop()

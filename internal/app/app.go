@@ -25,10 +25,12 @@ import (
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/queue"
 	"github.com/batonhq/baton/internal/web"
+	"github.com/batonhq/baton/internal/widget"
 	"github.com/batonhq/baton/knowledge"
 	"github.com/batonhq/baton/prompts"
 )
@@ -60,6 +62,8 @@ type App struct {
 	LLM       *llm.Client   // nil: the offline engine
 	Knowledge *knowledge.Service
 	KBQueue   *queue.KnowledgeEnqueuer
+	Hub       *events.Hub       // live events for the SSE streams; runs in Serve
+	Events    *events.Publisher // events no trigger sees (turn processing)
 
 	decider    bot.Decider
 	delivery   *queue.DeliveryMetrics
@@ -121,6 +125,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	if err := blockSenders(ctx, cfg, a.DB); err != nil {
 		return fail(err)
 	}
+	a.Channels[web.ChatChannel] = widget.Channel{}
+	a.Hub = events.New(pool, a.DB, log)
+	a.Events = &events.Publisher{DB: a.DB, Log: log}
 	a.decider = o.Decider
 	if a.decider == nil {
 		a.decider = a.Brain()
@@ -155,6 +162,16 @@ func (a *App) Server() *web.Server {
 	s.MountOps(a.DeadLetters())
 	s.MountSwitches(a.DB)
 	s.MountStats(a.DB, a.DB.Clock)
+	s.MountChat(web.ChatOptions{Store: a.DB, Hub: a.Hub, Feedback: a.Knowledge,
+		Tokens:         web.ChatTokens{Secret: web.ChatSecret(a.Config.ChatTokenSecret, a.Config.WebhookSecret)},
+		IdentitySecret: a.Config.ChatIdentitySecret, Origins: a.Config.ChatOrigins, PublicURL: a.Config.PublicURL,
+		TokenTTL: a.Config.ChatTokenTTL, Window: a.Config.BurstWindow, Idle: a.Config.IdleResolve, Clock: a.Clock})
+	s.MountAgentEvents(a.Hub, a.DB, 0)
+	if wh, err := widget.New(a.Config.ChatOrigins); err != nil {
+		a.Log.Error("chat widget", "err", err)
+	} else {
+		s.MountWidget(wh)
+	}
 	return s
 }
 
@@ -195,6 +212,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 2)
+	// The event hub ends its streams when ctx is done, so they do not hold up the shutdown.
+	go a.Hub.Run(ctx) //nolint:errcheck // returns when ctx is done
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("http listening", "addr", ln.Addr().String())
 	var metrics *http.Server
@@ -243,7 +262,7 @@ func (a *App) Work(ctx context.Context) error {
 	deliverer := &queue.Deliverer{DB: a.DB, Channels: a.Channels, Recorder: &queue.Recorder{DB: a.DB}, Client: a.Client,
 		Queues: a.Queues, Log: a.Log, Clock: a.Clock, Metrics: a.delivery, SendTimeout: a.Config.DeliveryTimeout,
 		InFlight: a.Config.DeliveryInFlight, RetryFor: a.Config.DeliveryRetryFor}
-	w := &queue.Worker{Engine: engine, Deliverer: deliverer, Log: a.Log}
+	w := &queue.Worker{Engine: engine, Deliverer: deliverer, Log: a.Log, Processing: a.Events.Processing}
 	srv := asynq.NewServer(a.RedisOpt, queue.ServerConfig(a.Queues, a.Config.Concurrency, a.Log, a.Config.ShutdownGrace))
 	mux := w.Mux()
 	queue.RegisterKnowledge(mux, a.Knowledge, a.KBQueue)

@@ -96,6 +96,11 @@ type Config struct {
 	ChatwootHandoffLabels     []string
 	ChatwootTeamID            int
 	BlockedSenders            []string // channel:external_id
+	// The web chat widget.
+	ChatTokenSecret    string
+	ChatIdentitySecret string
+	ChatOrigins        []string
+	ChatTokenTTL       time.Duration
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -177,6 +182,10 @@ func (c *Config) fields() []field {
 		{"BATON_CHATWOOT_HANDOFF_LABELS", "chatwoot-handoff-labels", "comma-separated labels added to a Chatwoot conversation on handoff", "baton-handoff", "", &c.ChatwootHandoffLabels},
 		{"BATON_CHATWOOT_TEAM_ID", "chatwoot-team-id", "Chatwoot team a handoff is assigned to (0 = none)", "0", "", &c.ChatwootTeamID},
 		{"BATON_BLOCKED_SENDERS", "blocked-senders", "comma-separated channel:id list of senders whose messages are stored and never answered or messaged, e.g. twilio:+15550100,whatsapp:4915112345678", "", "", &c.BlockedSenders},
+		{"BATON_CHAT_TOKEN_SECRET", "chat-token-secret", "HMAC secret that signs the chat widget's conversation tokens (same on every serve process); unset = derived from BATON_WEBHOOK_SECRET", "", "all", &c.ChatTokenSecret},
+		{"BATON_CHAT_IDENTITY_SECRET", "chat-identity-secret", "HMAC-SHA256 secret a host website signs a signed-in customer's identity with, so the widget recognises them across devices; unset = identities refused", "", "all", &c.ChatIdentitySecret},
+		{"BATON_CHAT_ORIGINS", "chat-origins", "comma-separated origins (https://shop.example) whose pages may embed the chat widget and call the chat API (CORS); the /chat page itself needs none", "", "", &c.ChatOrigins},
+		{"BATON_CHAT_TOKEN_TTL", "chat-token-ttl", "lifetime of a chat widget token (a returning customer resumes their conversation within it)", "720h", "", &c.ChatTokenTTL},
 	}
 }
 
@@ -354,6 +363,14 @@ func (c *Config) Validate() error {
 	}
 	if c.QueuePrefix == "" || strings.ContainsAny(c.QueuePrefix, " :") {
 		bad("BATON_QUEUE_PREFIX", "must be non-empty, without spaces or colons")
+	}
+	if c.ChatTokenTTL < time.Minute {
+		bad("BATON_CHAT_TOKEN_TTL", "must be at least 1m")
+	}
+	for _, o := range c.ChatOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			bad("BATON_CHAT_ORIGINS", "want origins like https://shop.example (scheme and host, no path), got %q", o)
+		}
 	}
 	if c.SessionTTL < time.Minute {
 		bad("BATON_SESSION_TTL", "must be at least 1m")

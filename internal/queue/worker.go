@@ -21,6 +21,9 @@ type Worker struct {
 	Engine    *bot.Engine
 	Deliverer *Deliverer
 	Log       *slog.Logger
+	// Processing, when set, hears when a turn starts and ends (the live indicator); it must
+	// return quickly.
+	Processing func(convID int64, start bool)
 }
 
 // ServerConfig is asynq's configuration tuned for chat latency.
@@ -59,6 +62,10 @@ func (w *Worker) handleTurn(ctx context.Context, t *asynq.Task) error {
 	p, err := decode(t)
 	if err != nil {
 		return err
+	}
+	if w.Processing != nil {
+		w.Processing(p.ConversationID, true)
+		defer w.Processing(p.ConversationID, false) // on every path, so the indicator always ends
 	}
 	res, err := w.Engine.Turn(ctx, p.ConversationID, p.MessageID)
 	if err != nil {

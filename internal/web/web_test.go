@@ -22,6 +22,7 @@ import (
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/web"
+	"github.com/batonhq/baton/internal/widget"
 	"github.com/batonhq/baton/knowledge"
 	"github.com/batonhq/baton/prompts"
 )
@@ -109,10 +110,17 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 	s.MountOps(&fakeDeadLetters{})
 	s.MountSwitches(db)
 	s.MountStats(db, clock)
+	s.MountChat(web.ChatOptions{Store: db, Tokens: web.ChatTokens{Secret: []byte("chat-secret")}, Clock: clock})
+	s.MountAgentEvents(nil, db, 0) // no hub: the stream answers 503 instead of streaming forever
+	wh, err := widget.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MountWidget(wh)
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountStats"}
+var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountStats", "MountChat", "MountAgentEvents", "MountWidget"}
 
 var userSeq atomic.Int64
 
