@@ -632,8 +632,9 @@ func (db *DB) postMessage(ctx context.Context, tx pgx.Tx, c conv, m baton.AgentM
 		user = &m.UserID
 	}
 	msg, err := scanMessage(tx.QueryRow(ctx, `INSERT INTO messages (conversation_id, episode, channel, author, author_user_id,
-			visibility, body, received_at, sort_at, delivery_state)
-		SELECT id, episode, channel, $2, $3, $4, $5, $6, $6, $7 FROM conversations WHERE id = $1
+			visibility, body, received_at, sort_at, delivery_state, delivery_next_at)
+		SELECT id, episode, channel, $2, $3, $4, $5, $6, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::timestamptz END
+		FROM conversations WHERE id = $1
 		RETURNING `+messageColumns, c.id, string(m.Author), user, string(m.Visibility), text, now, state))
 	if err != nil {
 		return msg, fmt.Errorf("store message: %w", err)
