@@ -1,0 +1,200 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/browsertest"
+	"github.com/batonhq/baton/internal/testkit"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// js quotes s as a JavaScript string literal.
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// setField sets a form control's value as typing would (input and change events fire).
+func setField(p *browsertest.Page, css, value string) {
+	browsertest.Eval[bool](p, fmt.Sprintf(`(() => { const el = document.querySelector(%s); el.value = %s;
+		el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`,
+		js(css), js(value)))
+}
+
+// (b) A handoff appears in the open inbox (live, or by the 10 s refresh until the event stream
+// exists); the agent signs in with the form, claims, replies and adds an internal note. The reply
+// is stored and delivered; the note is stored internal and never delivered.
+func TestBrowserAgentTakesAHandoff(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{RealBot: true, Seed: true})
+	token := user(t, b, baton.RoleAgent, "support")
+	p := browsertest.New(t)
+	p.Do(chromedp.Navigate(b.URL+"/agent"))
+	p.WaitFor(`!document.querySelector('#signin').hidden`, "the sign-in form")
+	p.Do(chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.CSS("#signin button")))
+	p.WaitFor(`!document.querySelector('#app').hidden && document.querySelector('#queue li') !== null`, "the inbox")
+
+	conv := handoff(t, b, fmt.Sprintf("browser-%d", time.Now().UnixNano()))
+	item := fmt.Sprintf(`.item[data-id="%d"]`, conv)
+	p.WaitForWithin(30*time.Second, fmt.Sprintf(`document.querySelector(%s) !== null`, js("#queue "+item)), "the handoff in the queue")
+	if got := p.Text("#queue " + item); !strings.Contains(got, "Nora Quinn") || !strings.Contains(got, "new") {
+		t.Errorf("queue item = %q, want the customer's name and the unread marker", got)
+	}
+	p.Do(chromedp.Click(chromedp.CSS("#queue " + item)))
+	panel := fmt.Sprintf("#panel-%d", conv)
+	p.WaitFor(fmt.Sprintf(`document.querySelector(%s) !== null`, js(panel+" .handoff h3")), "the handoff package")
+	if got := p.Text(panel + " .handoff"); !strings.Contains(got, "customer request") || !strings.Contains(got, "Next step") {
+		t.Errorf("handoff package = %q", got)
+	}
+	if got := p.Text(panel + " .transcript"); !strings.Contains(got, "real person") {
+		t.Errorf("transcript = %q, want the customer's message", got)
+	}
+	if browsertest.Eval[bool](p, fmt.Sprintf(`document.querySelector(%s).classList.contains('is-unread')`, js("#queue "+item))) {
+		t.Error("the opened conversation is still marked unread")
+	}
+
+	p.Do(chromedp.Click(chromedp.CSS(panel + " .claim")))
+	p.WaitFor(fmt.Sprintf(`(document.querySelector(%s)||{}).textContent === 'agent'`, js(panel+" .status")), "the claim")
+
+	const replyText = "Hi Nora, Ana here. I'm looking at your order now."
+	setField(p, panel+" textarea", replyText)
+	p.Do(chromedp.Click(chromedp.CSS(panel + " .send")))
+	p.WaitFor(fmt.Sprintf(`[...document.querySelectorAll(%s)].some(li => li.textContent.includes(%s))`,
+		js(panel+" .transcript li"), js(replyText)), "the reply in the transcript")
+
+	const noteText = "VIP customer, refund without asking twice"
+	p.Do(chromedp.Click(chromedp.CSS(fmt.Sprintf("#vis-note-%d", conv))))
+	if !browsertest.Eval[bool](p, fmt.Sprintf(`document.querySelector(%s).classList.contains('is-note')`, js(panel+" .compose"))) {
+		t.Error("the composer does not look different for an internal note")
+	}
+	setField(p, panel+" textarea", noteText)
+	p.Do(chromedp.Click(chromedp.CSS(panel + " .send")))
+	p.WaitFor(fmt.Sprintf(`[...document.querySelectorAll(%s)].some(li => li.textContent.includes(%s))`,
+		js(panel+" .transcript li.note"), js(noteText)), "the note, marked as a note, in the transcript")
+
+	if n := b.Count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1 AND author = 'agent' AND visibility = 'public'
+		AND body = $2 AND delivery_state IS NOT NULL`, conv, replyText); n != 1 {
+		t.Errorf("stored public replies with a delivery state = %d, want 1", n)
+	}
+	if n := b.Count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1 AND visibility = 'internal'
+		AND body = $2 AND delivery_state IS NULL`, conv, noteText); n != 1 {
+		t.Errorf("stored internal notes without a delivery state = %d, want 1", n)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			var state, errText string
+			var attempts int
+			_ = b.DB.Pool.QueryRow(context.Background(), `SELECT coalesce(delivery_state, ''), delivery_attempts, delivery_error FROM messages
+				WHERE conversation_id = $1 AND body = $2`, conv, replyText).Scan(&state, &attempts, &errText)
+			t.Logf("the reply: delivery state %q after %d attempts, error %q", state, attempts, errText)
+		}
+	})
+	testkit.WaitFor(t, 20*time.Second, "the reply delivered", func() bool {
+		for _, d := range b.DeliveriesTo(conv) {
+			if d.Body.Text == replyText {
+				return true
+			}
+		}
+		return false
+	})
+	for _, d := range b.DeliveriesTo(conv) {
+		if strings.Contains(d.Body.Text, "VIP") {
+			t.Fatalf("the internal note was delivered: %+v", d.Body)
+		}
+	}
+
+	// (f) CSRF: the signed-in browser's own cookie, a POST without the token: refused, nothing stored.
+	status := browsertest.Eval[int](p, fmt.Sprintf(`fetch('/v1/conversations/%d/messages', {method: 'POST',
+		headers: {'Content-Type': 'application/json'}, body: JSON.stringify({text: 'forged'})}).then(r => r.status)`, conv))
+	if status != http.StatusForbidden {
+		t.Errorf("cookie POST without the CSRF token: %d, want 403", status)
+	}
+	if n := b.Count(t, `SELECT count(*) FROM messages WHERE body = 'forged'`); n != 0 {
+		t.Errorf("the refused POST stored %d messages", n)
+	}
+	for _, e := range p.ConsoleErrors() {
+		// Refused requests are expected here (401 before sign-in, 403 above, 404 for the event
+		// stream where it is not served yet); a script error is not.
+		if !strings.Contains(e, "Failed to load resource") {
+			t.Errorf("browser console: %s", e)
+		}
+	}
+}
+
+// (c) An admin, signed in by a sign-in link, edits and publishes an article, and the playground
+// answers from the new text.
+func TestBrowserAdminPublishesAndThePlaygroundAnswers(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{NoWork: true})
+	token := user(t, b, baton.RoleAdmin)
+	status, art := b.API(t, "POST", "/v1/knowledge/articles", token, map[string]any{
+		"title": "Gift wrapping", "body": "We do not wrap gifts yet.", "status": "draft"})
+	if status != http.StatusCreated {
+		t.Fatalf("create article: %d %v", status, art)
+	}
+	id := testkit.ID(art["id"])
+
+	p := browsertest.New(t)
+	p.Do(chromedp.Navigate(fmt.Sprintf("%s/admin#token=%s", b.URL, token)))
+	p.WaitFor(`!document.querySelector('#app').hidden`, "the console after the sign-in link")
+	if h := browsertest.Eval[string](p, `location.hash`); strings.Contains(h, "token") {
+		t.Errorf("the token stays in the address bar: %q", h)
+	}
+	p.Do(chromedp.Navigate(fmt.Sprintf("%s/admin#article/%d", b.URL, id)))
+	p.WaitFor(`document.querySelector('#article-body') !== null`, "the editor")
+	const body = "## Gift wrapping\n\nEvery order can be **gift wrapped** in recycled paper with a unicorn ribbon for 3 euros."
+	setField(p, "#article-body", body)
+	p.WaitFor(`(document.querySelector('#article-preview strong')||{}).textContent === 'gift wrapped'`, "the Markdown preview")
+	p.Do(chromedp.Click(chromedp.CSS("button.publish")))
+	p.WaitFor(`(document.querySelector('#article-state')||{}).textContent.startsWith('published')`, "the published state")
+
+	p.Do(chromedp.Navigate(b.URL + "/admin#playground"))
+	p.WaitFor(`document.querySelector('#play-q') !== null`, "the playground")
+	setField(p, "#play-q", "can you gift wrap my order with a unicorn ribbon?")
+	p.Do(chromedp.Click(chromedp.CSS("#view form button[type=submit]")))
+	p.WaitFor(`document.querySelector('#play-chunks tbody tr') !== null`, "the retrieved chunks")
+	if got := p.Text("#play-chunks tbody tr"); !strings.Contains(got, "unicorn ribbon") {
+		t.Errorf("top chunk = %q, want the new text", got)
+	}
+	if got := p.Text("#play-answer"); !strings.Contains(got, "unicorn ribbon") {
+		t.Errorf("answer = %q, want it from the new text", got)
+	}
+}
+
+// (d) A broken prompt template is refused with its line number, and no version is stored.
+func TestBrowserBrokenPromptIsRefusedWithItsLine(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{NoWork: true})
+	token := user(t, b, baton.RoleAdmin)
+	status, list := b.API(t, "GET", "/v1/prompts", token, nil)
+	if status != http.StatusOK {
+		t.Fatalf("list prompts: %d", status)
+	}
+	name := list["prompts"].([]any)[0].(map[string]any)["name"].(string)
+	before := b.Count(t, `SELECT count(*) FROM prompt_versions`)
+
+	p := browsertest.New(t)
+	p.Do(chromedp.Navigate(fmt.Sprintf("%s/admin#token=%s", b.URL, token)))
+	p.WaitFor(`!document.querySelector('#app').hidden`, "the console")
+	p.Do(chromedp.Navigate(b.URL + "/admin#prompt/" + name))
+	p.WaitFor(`document.querySelector('#prompt-body') !== null`, "the prompt editor")
+	setField(p, "#prompt-body", "Hello there.\nStill fine.\n{{ if .Nope }\n")
+	p.Do(chromedp.Click(chromedp.CSS("button.save")))
+	p.WaitFor(`document.querySelector('#prompt-error').textContent !== ''`, "the refusal")
+	if got := p.Text("#prompt-error"); !strings.HasPrefix(got, "Line 3:") {
+		t.Errorf("error = %q, want it on line 3", got)
+	}
+	if n := b.Count(t, `SELECT count(*) FROM prompt_versions`); n != before {
+		t.Errorf("prompt rows %d → %d: the refused template was stored", before, n)
+	}
+}
