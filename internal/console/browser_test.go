@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,41 @@ func TestBrowserBrokenPromptIsRefusedWithItsLine(t *testing.T) {
 	}
 	if n := b.Count(t, `SELECT count(*) FROM prompt_versions`); n != before {
 		t.Errorf("prompt rows %d → %d: the refused template was stored", before, n)
+	}
+}
+
+// Every admin section renders from the live API without a script error, the conversation view
+// with the turn traces of a real handoff.
+func TestBrowserAdminSectionsRender(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{RealBot: true, Seed: true})
+	conv := handoff(t, b, fmt.Sprintf("sections-%d", time.Now().UnixNano()))
+	token := user(t, b, baton.RoleAdmin)
+	p := browsertest.New(t)
+	p.Do(chromedp.Navigate(fmt.Sprintf("%s/admin#token=%s", b.URL, token)))
+	p.WaitFor(`!document.querySelector('#app').hidden`, "the console")
+	sections := []struct{ hash, want, css, contains string }{
+		{"articles", "Articles", "#view tbody", "Returns and refunds"}, {"gaps", "Knowledge gaps", "", ""},
+		{"playground", "Retrieval playground", "", ""}, {"prompts", "Prompts", "#view tbody", "v"},
+		{"intents", "Intents", "#view tbody", "order_status"}, {"intent/order_status", "Intent order_status", "", ""},
+		{"conversations", "Conversations", "#view tbody", "Nora Quinn"},
+		{fmt.Sprintf("conversation/%d", conv), "Conversation #", "#view .trace", "customer_request"},
+		{"settings", "Settings", "#settings-list", "BATON_ANSWER_MIN_CONFIDENCE"}, {"users", "Users & teams", "#view tbody", "admin"},
+	}
+	for _, s := range sections {
+		p.Do(chromedp.Navigate(b.URL + "/admin#" + s.hash))
+		p.WaitFor(fmt.Sprintf(`(document.querySelector('#view h2')||{}).textContent?.startsWith(%s) && !document.querySelector('#view .error')
+			&& !document.querySelector('#view .hint')?.textContent.startsWith('Loading')`, js(s.want)), "section "+s.hash)
+		if os.Getenv("BATON_CONSOLE_SHOTS") != "" {
+			p.Screenshot("admin-" + s.hash)
+		}
+		if s.css != "" {
+			if got := p.Text(s.css); !strings.Contains(got, s.contains) {
+				t.Errorf("#%s: %s = %q, want %q in it", s.hash, s.css, got, s.contains)
+			}
+		}
+	}
+	for _, e := range p.ConsoleErrors() {
+		t.Errorf("browser console: %s", e)
 	}
 }
