@@ -45,9 +45,16 @@ func TestBrowserAgentTakesAHandoff(t *testing.T) {
 	p.Do(chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.CSS("#signin button")))
 	p.WaitFor(`!document.querySelector('#app').hidden && document.querySelector('#queue li') !== null`, "the inbox")
 
+	// With the event stream served, the inbox must be live, not refreshing.
+	streamed := agentEventsServed(t, b, token)
+	if streamed {
+		p.WaitFor(`document.querySelector('#live').textContent === 'live'`, "the live event stream")
+	}
+	asked := time.Now()
 	conv := handoff(t, b, fmt.Sprintf("browser-%d", time.Now().UnixNano()))
 	item := fmt.Sprintf(`.item[data-id="%d"]`, conv)
 	p.WaitForWithin(30*time.Second, fmt.Sprintf(`document.querySelector(%s) !== null`, js("#queue "+item)), "the handoff in the queue")
+	t.Logf("the handoff appeared in the inbox %s after the customer's message (%s)", time.Since(asked).Round(time.Millisecond), p.Text("#live"))
 	if got := p.Text("#queue " + item); !strings.Contains(got, "Nora Quinn") || !strings.Contains(got, "new") {
 		t.Errorf("queue item = %q, want the customer's name and the unread marker", got)
 	}
@@ -234,4 +241,19 @@ func TestBrowserAdminSectionsRender(t *testing.T) {
 	for _, e := range p.ConsoleErrors() {
 		t.Errorf("browser console: %s", e)
 	}
+}
+
+// agentEventsServed reports whether GET /v1/agent/events answers (the event stream exists).
+func agentEventsServed(t testing.TB, b *testkit.Baton, token string) bool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.URL+"/v1/agent/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /v1/agent/events: %v", err)
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
 }
