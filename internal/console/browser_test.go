@@ -121,8 +121,27 @@ func TestBrowserAgentTakesAHandoff(t *testing.T) {
 		}
 	}
 
+	// A second conversation opens in its own tab; a customer message in the first, now in the
+	// background, marks its tab unread until the agent comes back to it.
+	conv2 := handoff(t, b, fmt.Sprintf("browser2-%d", time.Now().UnixNano()))
+	item2 := fmt.Sprintf(`.item[data-id="%d"]`, conv2)
+	p.WaitForWithin(30*time.Second, fmt.Sprintf(`document.querySelector(%s) !== null`, js("#queue "+item2)), "the second handoff")
+	p.Do(chromedp.Click(chromedp.CSS("#queue " + item2)))
+	p.WaitFor(fmt.Sprintf(`document.querySelector('#tab-%d').getAttribute('aria-selected') === 'true' && document.querySelector('#panel-%d').hidden`, conv2, conv), "the second tab in front")
+	status, _ := b.Post(t, testkit.Message(customerOf(t, b, conv), "Nora Quinn", fmt.Sprintf("again-%d", conv), "are you still there?"))
+	if status >= 300 {
+		t.Fatalf("customer's second message: %d", status)
+	}
+	p.WaitForWithin(30*time.Second, fmt.Sprintf(`!document.querySelector('#tab-%d .dot').hidden`, conv), "the unread marker on the background tab")
+	p.Do(chromedp.Click(chromedp.CSS(fmt.Sprintf("#tab-%d", conv))))
+	p.WaitFor(fmt.Sprintf(`document.querySelector('#tab-%d .dot').hidden && [...document.querySelectorAll('#panel-%d .transcript li')].some(li => li.textContent.includes('still there'))`, conv, conv),
+		"the message shown and the marker gone")
+	if bad := browsertest.Eval[[]string](p, unlabelledJS); len(bad) > 0 {
+		t.Errorf("controls without a label: %v", bad)
+	}
+
 	// (f) CSRF: the signed-in browser's own cookie, a POST without the token: refused, nothing stored.
-	status := browsertest.Eval[int](p, fmt.Sprintf(`fetch('/v1/conversations/%d/messages', {method: 'POST',
+	status = browsertest.Eval[int](p, fmt.Sprintf(`fetch('/v1/conversations/%d/messages', {method: 'POST',
 		headers: {'Content-Type': 'application/json'}, body: JSON.stringify({text: 'forged'})}).then(r => r.status)`, conv))
 	if status != http.StatusForbidden {
 		t.Errorf("cookie POST without the CSRF token: %d, want 403", status)
@@ -232,6 +251,9 @@ func TestBrowserAdminSectionsRender(t *testing.T) {
 		if os.Getenv("BATON_CONSOLE_SHOTS") != "" {
 			p.Screenshot("admin-" + s.hash)
 		}
+		if bad := browsertest.Eval[[]string](p, unlabelledJS); len(bad) > 0 {
+			t.Errorf("#%s: controls without a label: %v", s.hash, bad)
+		}
 		if s.css != "" {
 			if got := p.Text(s.css); !strings.Contains(got, s.contains) {
 				t.Errorf("#%s: %s = %q, want %q in it", s.hash, s.css, got, s.contains)
@@ -257,3 +279,21 @@ func agentEventsServed(t testing.TB, b *testkit.Baton, token string) bool {
 	res.Body.Close()
 	return res.StatusCode == http.StatusOK
 }
+
+// customerOf returns the external id of a conversation's customer (the webhook sender).
+func customerOf(t testing.TB, b *testkit.Baton, conv int64) string {
+	t.Helper()
+	var id string
+	if err := b.DB.Pool.QueryRow(context.Background(), `SELECT cu.external_id FROM conversations c
+		JOIN customers cu ON cu.id = c.customer_id WHERE c.id = $1`, conv).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// unlabelledJS lists the page's visible form controls that have neither a label nor an
+// aria-label: every control must be named for keyboard and screen-reader users.
+const unlabelledJS = `[...document.querySelectorAll('input, select, textarea, button')]
+	.filter(el => el.offsetParent !== null && el.type !== 'hidden')
+	.filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+	.map(el => el.outerHTML.slice(0, 80))`
