@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -297,3 +298,55 @@ const unlabelledJS = `[...document.querySelectorAll('input, select, textarea, bu
 	.filter(el => el.offsetParent !== null && el.type !== 'hidden')
 	.filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
 	.map(el => el.outerHTML.slice(0, 80))`
+
+// An admin imports a Markdown file and watches it finish, restores an earlier version of an
+// article, and edits an intent's examples.
+func TestBrowserAdminImportsRestoresAndEditsIntents(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{Seed: true})
+	token := user(t, b, baton.RoleAdmin)
+	file := filepath.Join(t.TempDir(), "gift-cards.md")
+	if err := os.WriteFile(file, []byte("# Gift cards\n\nGift cards never expire and can be used for any order.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := browsertest.New(t)
+	p.Do(chromedp.Navigate(fmt.Sprintf("%s/admin#token=%s", b.URL, token)))
+	p.WaitFor(`!document.querySelector('#app').hidden && document.querySelector('#import-file') !== null`, "the articles")
+	p.Do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{file}))
+	p.Do(chromedp.Click(chromedp.CSS("#view .card button.primary")))
+	p.WaitForWithin(40*time.Second, `/: done/.test(document.querySelector('#import-status').textContent)`, "the import to finish")
+	if got := p.Text("#import-status"); !strings.Contains(got, "added 1") {
+		t.Errorf("import status = %q, want one article added", got)
+	}
+	if v := browsertest.Eval[float64](p, `document.querySelector('#import-progress').value`); v < 1 {
+		t.Errorf("progress = %v at the end", v)
+	}
+	id := int64(b.Count(t, `SELECT id::int FROM kb_articles WHERE title = 'Gift cards'`))
+
+	// Version 2 by the API, then back to version 1 in the console.
+	if status, _ := b.API(t, "PATCH", fmt.Sprintf("/v1/knowledge/articles/%d", id), token, map[string]any{"body": "Gift cards expire after a year."}); status != http.StatusOK {
+		t.Fatalf("edit: %d", status)
+	}
+	p.Do(chromedp.Navigate(fmt.Sprintf("%s/admin#article/%d", b.URL, id)))
+	p.WaitFor(`[...document.querySelectorAll('#article-versions button')].some(b => b.textContent === 'Restore')`, "the versions")
+	p.Do(chromedp.Click(chromedp.CSS("#article-versions button:nth-of-type(1)")))
+	p.WaitFor(`document.querySelector('#article-versions pre.diff .add') !== null`, "the diff")
+	browsertest.Eval[bool](p, `(() => { [...document.querySelectorAll('#article-versions button')].find(b => b.textContent === 'Restore').click(); return true; })()`)
+	p.WaitFor(`document.querySelector('#article-body') && document.querySelector('#article-body').value.includes('never expire')`, "the restored text")
+	if n := b.Count(t, `SELECT count(*) FROM kb_articles WHERE id = $1 AND body LIKE '%never expire%'`, id); n != 1 {
+		t.Error("the restore was not stored")
+	}
+
+	p.Do(chromedp.Navigate(b.URL + "/admin#intent/order_status"))
+	p.WaitFor(`document.querySelector('#intent-examples') !== null`, "the intent editor")
+	browsertest.Eval[bool](p, `(() => { const t = document.querySelector('#intent-examples'); t.value += '\nwhere has my parcel gone'; return true; })()`)
+	p.Do(chromedp.Click(chromedp.CSS("#view .bar button.primary")))
+	status, in := 0, map[string]any{}
+	testkit.WaitFor(t, 20*time.Second, "the intent saved", func() bool {
+		status, in = b.API(t, "GET", "/v1/intents/order_status", token, nil)
+		return status == http.StatusOK && strings.Contains(fmt.Sprint(in["examples"]), "where has my parcel gone")
+	})
+	if in["action"] != "gather_then_handoff" || in["team"] != "orders" {
+		t.Errorf("saving the examples changed the rest of the intent: %v", in)
+	}
+}

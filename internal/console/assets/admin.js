@@ -56,14 +56,17 @@ async function articles(params) {
 
 function importForm() {
   const url = h('input', { type: 'url', id: 'import-url', placeholder: 'https://help.example.com/sitemap.xml' });
-  const file = h('input', { type: 'file', id: 'import-file', accept: '.md,.markdown,.csv,.jsonl,.json,.txt,.html' });
+  const file = h('input', { type: 'file', id: 'import-file', accept: '.md,.markdown,.csv,.jsonl' });
   const prog = h('progress', { id: 'import-progress', max: 1, value: 0, hidden: true });
   const status = h('p', { id: 'import-status', role: 'status' });
   const run = async () => {
     let body;
     if (file.files && file.files[0]) {
       const f = file.files[0];
-      body = { content: await f.text(), name: f.name };
+      const ext = (f.name.split('.').pop() || '').toLowerCase();
+      const format = { md: 'markdown', markdown: 'markdown', csv: 'csv', jsonl: 'jsonl' }[ext];
+      if (!format) throw new Error('Choose a .md, .csv or .jsonl file.');
+      body = { content: await f.text(), name: f.name, options: { format } };
     } else if (url.value.trim()) {
       body = { url: url.value.trim() };
     } else { throw new Error('Give a URL or choose a file.'); }
@@ -79,9 +82,13 @@ function importForm() {
       job = await api('GET', '/v1/knowledge/imports/' + job.id);
     }
   };
+  const start = async () => {
+    status.textContent = '';
+    try { await run(); } catch (e) { status.textContent = 'Import refused: ' + e.message; throw e; }
+  };
   return h('section', { class: 'card', 'aria-label': 'Import' }, h('h3', { text: 'Import' }),
-    field('From a URL (page or sitemap)', url), field('Or from a file', file),
-    btn('Start import', run, 'primary'), prog, status);
+    field('From a URL (page or sitemap)', url), field('Or from a file (Markdown, CSV or JSONL)', file),
+    btn('Start import', start, 'primary'), prog, status);
 }
 
 async function article(id) {
