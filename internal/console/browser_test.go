@@ -41,7 +41,7 @@ func TestBrowserAgentTakesAHandoff(t *testing.T) {
 	b := testkit.Start(t, testkit.Options{RealBot: true, Seed: true})
 	token := user(t, b, baton.RoleAgent, "support")
 	p := browsertest.New(t)
-	p.Do(chromedp.Navigate(b.URL+"/agent"))
+	p.Do(chromedp.Navigate(b.URL + "/agent"))
 	p.WaitFor(`!document.querySelector('#signin').hidden`, "the sign-in form")
 	p.Do(chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.CSS("#signin button")))
 	p.WaitFor(`!document.querySelector('#app').hidden && document.querySelector('#queue li') !== null`, "the inbox")
