@@ -329,6 +329,8 @@ async function start() {
   try { S.canned = (await api('GET', '/v1/canned-replies')).canned_replies || []; } catch (e) { S.canned = []; }
   await refreshInbox();
   connect();
+  // Wait times grow and priorities are recomputed without an event: redraw the lists now and then.
+  setInterval(() => { if (!S.poll) refreshInbox(); }, 30000);
 }
 
 document.addEventListener('DOMContentLoaded', () => boot(false, start));
