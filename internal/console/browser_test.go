@@ -141,6 +141,10 @@ func TestBrowserAgentTakesAHandoff(t *testing.T) {
 		t.Errorf("controls without a label: %v", bad)
 	}
 
+	if os.Getenv("BATON_CONSOLE_SHOTS") != "" {
+		p.Screenshot("agent-inbox")
+	}
+
 	// (f) CSRF: the signed-in browser's own cookie, a POST without the token: refused, nothing stored.
 	status = browsertest.Eval[int](p, fmt.Sprintf(`fetch('/v1/conversations/%d/messages', {method: 'POST',
 		headers: {'Content-Type': 'application/json'}, body: JSON.stringify({text: 'forged'})}).then(r => r.status)`, conv))

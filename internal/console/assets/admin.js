@@ -218,14 +218,20 @@ async function prompt(name) {
     }
   };
   const guard = (fn) => async () => { err.textContent = ''; try { await fn(); } catch (e) { if (e.code === 'invalid_template') showErr(e); else throw e; } };
+  const data = h('textarea', { id: 'prompt-data', rows: 4, spellcheck: 'false', placeholder: '{"Customer": {"Name": "Ana"}}' });
   const versions = h('div', { id: 'prompt-versions' });
   show('Prompt ' + name, h('p', null, h('a', { href: '#prompts', text: '← all prompts' })),
     h('p', { class: 'hint', text: 'Active: ' + (p.default ? 'the default' : 'version ' + p.active_version) + '. Fields: ' + (p.fields || []).join(', ') }),
     field('Template (Go text/template)', body), err,
+    field('Preview data (JSON of the template input; empty = the sample conversation)', data),
     h('div', { class: 'bar' },
       btn('Preview', guard(async () => {
-        const r = await api('POST', '/v1/prompts/' + name + '/preview', { body: body.value });
-        out.replaceChildren(h('h3', { text: 'Preview with the sample conversation' }), h('pre', { id: 'prompt-preview', text: r.text || '(empty: the bot would say nothing)' }));
+        const req = { body: body.value };
+        if (data.value.trim()) {
+          try { req.data = JSON.parse(data.value); } catch (e) { throw new Error('The preview data is not valid JSON: ' + e.message); }
+        }
+        const r = await api('POST', '/v1/prompts/' + name + '/preview', req);
+        out.replaceChildren(h('h3', { text: req.data ? 'Preview with your data' : 'Preview with the sample conversation' }), h('pre', { id: 'prompt-preview', text: r.text || '(empty: the bot would say nothing)' }));
       })),
       btn('Save as new version', guard(async () => {
         const v = await api('PUT', '/v1/prompts/' + name, { body: body.value });
