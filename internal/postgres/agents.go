@@ -623,9 +623,10 @@ func (db *DB) postMessage(ctx context.Context, tx pgx.Tx, c conv, m baton.AgentM
 	}
 	now := db.Clock.Now()
 	var state *string
+	var due *time.Time // the delivery state machine claims only a reply that is due
 	if m.Visibility == baton.Public {
 		s := string(baton.DeliveryPending)
-		state = &s
+		state, due = &s, &now
 	}
 	var user *int64
 	if m.UserID != 0 {
@@ -633,9 +634,8 @@ func (db *DB) postMessage(ctx context.Context, tx pgx.Tx, c conv, m baton.AgentM
 	}
 	msg, err := scanMessage(tx.QueryRow(ctx, `INSERT INTO messages (conversation_id, episode, channel, author, author_user_id,
 			visibility, body, received_at, sort_at, delivery_state, delivery_next_at)
-		SELECT id, episode, channel, $2, $3, $4, $5, $6, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::timestamptz END
-		FROM conversations WHERE id = $1
-		RETURNING `+messageColumns, c.id, string(m.Author), user, string(m.Visibility), text, now, state))
+		SELECT id, episode, channel, $2, $3, $4, $5, $6, $6, $7, $8 FROM conversations WHERE id = $1
+		RETURNING `+messageColumns, c.id, string(m.Author), user, string(m.Visibility), text, now, state, due))
 	if err != nil {
 		return msg, fmt.Errorf("store message: %w", err)
 	}
