@@ -45,6 +45,7 @@ func Mount(s *web.Server) {
 			return err
 		}
 	}
+	mountCharts(s)
 	s.Handle("GET /agent", web.Public, 0, page("agent.html"))
 	s.Handle("GET /admin", web.Public, 0, page("admin.html"))
 	s.Handle("GET /console/{file}", web.Public, 0, func(w http.ResponseWriter, r *http.Request) error {

@@ -247,3 +247,33 @@ func TestTracesAreForAdmins(t *testing.T) {
 		t.Errorf("settings: %d %s", s.status, s.body)
 	}
 }
+
+func TestChartsAreForAdmins(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{NoWork: true})
+	admin := &client{t: t, base: b.URL, bearer: user(t, b, baton.RoleAdmin)}
+	agent := &client{t: t, base: b.URL, bearer: user(t, b, baton.RoleAgent, "support")}
+	stats := admin.do("GET", "/v1/stats", nil, false).status
+	r := admin.do("GET", "/console/charts/conversations.svg", nil, false)
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/svg+xml" || !bytes.HasPrefix(r.body, []byte("<svg")) {
+		t.Fatalf("chart: %d %s %.200s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	want := "Conversations per day"
+	if stats == http.StatusNotFound {
+		want = "no /v1/stats"
+	}
+	if !bytes.Contains(r.body, []byte(want)) {
+		t.Errorf("chart (stats %d) lacks %q: %.300s", stats, want, r.body)
+	}
+	if r := agent.do("GET", "/console/charts/conversations.svg", nil, false); r.status != http.StatusForbidden {
+		t.Errorf("agent: %d, want 403", r.status)
+	}
+	if stats == http.StatusOK {
+		if r := admin.do("GET", "/console/charts/nope.svg", nil, false); r.status != http.StatusNotFound {
+			t.Errorf("unknown chart: %d, want 404", r.status)
+		}
+		if r := admin.do("GET", "/console/charts/csat.svg?from=nonsense", nil, false); r.status != http.StatusBadRequest {
+			t.Errorf("bad range: %d, want 400", r.status)
+		}
+	}
+}

@@ -387,10 +387,41 @@ async function users() {
       field('New team', team), btn('Create team', async () => { await api('POST', '/v1/admin/teams', { name: team.value.trim() }); await users(); })));
 }
 
+// ---- dashboard ----
+
+const chartNames = [['conversations', 'Conversations per day'], ['resolution', 'Bot resolution and handoff rate'],
+  ['handoffs', 'Handoffs by reason'], ['first-response', 'Time to first response'], ['queue-wait', 'Queue wait'], ['csat', 'CSAT, bot vs human']];
+
+async function dashboard(params) {
+  const days = Number(params.get('days') || 7);
+  const range = h('select', { id: 'dash-days', onchange: () => { location.hash = '#dashboard?days=' + range.value; } },
+    [7, 30, 90].map((d) => h('option', { value: d, text: 'last ' + d + ' days', selected: d === days })));
+  const day = (d) => d.toISOString().slice(0, 10);
+  const to = new Date(), from = new Date(Date.now() - (days - 1) * 86400000);
+  const qs = 'from=' + day(from) + '&to=' + day(to);
+  let stats = null, note = null;
+  try { stats = await api('GET', '/v1/stats?' + qs); } catch (e) {
+    note = h('p', { class: 'hint', text: e.status === 404 ? 'This server has no statistics endpoint (/v1/stats) yet.' : e.message });
+  }
+  show('Dashboard', h('div', { class: 'bar' }, h('label', { for: 'dash-days', text: 'Range' }), range), note,
+    stats ? h('div', { class: 'charts' }, chartNames.map(([n, title]) => h('figure', { class: 'card chart' },
+      h('img', { src: '/console/charts/' + n + '.svg?' + qs, alt: title + ' — the numbers are in the table below', width: 720, height: 260 }),
+      h('figcaption', { class: 'hint', text: title })))) : null,
+    stats ? h('details', null, h('summary', { text: 'The numbers' }), h('table', { class: 'list', id: 'dash-table' },
+      h('thead', null, h('tr', null, ['Day', 'Conversations', 'Bot resolved', 'Handoffs', 'First response bot / human (s)', 'Queue wait (s)', 'CSAT bot / human'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, (stats.days || []).map((d) => h('tr', null, h('td', { text: d.day }), h('td', { text: String(d.conversations) }),
+        h('td', { text: String((d.bot_resolved_confirmed || 0) + (d.bot_resolved_assumed || 0)) }),
+        h('td', { text: Object.entries(d.handoffs || {}).map(([k, v]) => k + ' ' + v).join(', ') || '0' }),
+        h('td', { text: fmtN(d.first_response_bot_seconds) + ' / ' + fmtN(d.first_response_human_seconds) }),
+        h('td', { text: fmtN(d.queue_wait_seconds) }), h('td', { text: fmtN(d.csat_bot) + ' / ' + fmtN(d.csat_human) })))))) : null);
+}
+
+function fmtN(v) { return v === null || v === undefined ? '—' : (Math.round(v * 10) / 10).toString(); }
+
 // ---- routing ----
 
 const routes = {
-  articles: articles, article: (p, id) => article(id), gaps: gaps, playground: playground,
+  dashboard: dashboard, articles: articles, article: (p, id) => article(id), gaps: gaps, playground: playground,
   prompts: promptList, prompt: (p, id) => prompt(id), intents: intentList, intent: (p, id) => intent(id),
   conversations: conversationList, conversation: (p, id) => conversation(id), settings: settings, users: users,
 };
