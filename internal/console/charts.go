@@ -122,7 +122,7 @@ func (c chart) svg() string {
 	fmt.Fprintf(&b, `<title>%s</title><rect width="100%%" height="100%%" fill="#fff"/>`, html.EscapeString(c.Title))
 	fmt.Fprintf(&b, `<text x="%.0f" y="18" font-size="14" font-weight="600">%s</text>`, left, html.EscapeString(c.Title+unitSuffix(c.Unit)))
 	for i, s := range c.Series { // legend
-		x := left + float64(i)*130
+		x := left + float64(i)*170
 		fmt.Fprintf(&b, `<rect x="%.0f" y="26" width="10" height="10" fill="%s"/><text x="%.0f" y="35">%s</text>`, x, palette[i%len(palette)], x+14, html.EscapeString(s.Name))
 	}
 	n := len(c.Days)

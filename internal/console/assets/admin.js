@@ -23,7 +23,7 @@ function diffView(lines) {
 }
 
 function show(title, ...kids) {
-  view().replaceChildren(h('h2', { text: title }), ...kids);
+  view().replaceChildren(h('h2', { text: title }), ...kids.filter((k) => k !== null && k !== undefined));
 }
 
 // ---- articles ----
