@@ -113,7 +113,10 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "\nBaton is running.\n  API:        %s/v1/conversations\n  Health:     %s/readyz\n  Metrics:    %s/metrics\n  Webhook:    POST %s/v1/channels/webhook/messages (secret %q)\n  Admin token: %s\n  Agent token: %s\n",
 		base, base, base, base, cfg.WebhookSecret, token, agentToken)
-	fmt.Fprintf(stdout, "  Chat widget: %s/chat\n", base)
+	// Sign-in links: the page exchanges the token in the fragment (never sent to the server)
+	// for a session cookie and drops it from the address bar.
+	fmt.Fprintf(stdout, "\nOpen in a browser (the links sign you in):\n  Customer chat: %s/chat\n  Agent inbox:   %s/agent#token=%s\n  Admin console: %s/admin#token=%s\n",
+		base, base, agentToken, base, token)
 	// 5. Replay the scripted conversation through the real pipeline.
 	if err := replay(ctx, stdout, base, cfg.WebhookSecret, cfg.BurstWindow, a, sink); err != nil {
 		stop()
@@ -124,7 +127,9 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		stop()
 		return <-done
 	}
-	fmt.Fprintf(stdout, "\nTry it:\n  curl -s -H 'Authorization: Bearer %s' %s/v1/conversations | head -c 600\nCtrl-C stops Baton.\n", token, base)
+	fmt.Fprintf(stdout, "\nTry it:\n  curl -s -H 'Authorization: Bearer %s' %s/v1/conversations | head -c 600\n", token, base)
+	fmt.Fprintf(stdout, "  Customer chat: %s/chat\n  Agent inbox:   %s/agent#token=%s\n  Admin console: %s/admin#token=%s\nCtrl-C stops Baton.\n",
+		base, base, agentToken, base, token)
 	err = <-done
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -25,6 +25,7 @@ import (
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/console"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
@@ -172,6 +173,8 @@ func (a *App) Server() *web.Server {
 	} else {
 		s.MountWidget(wh)
 	}
+	s.MountConsole(console.Store{DB: a.DB}, a.ConsoleSettings())
+	console.Mount(s)
 	return s
 }
 
@@ -336,4 +339,26 @@ func (a *App) SeedDemo(ctx context.Context) (intentsAdded int, kb knowledge.Impo
 		return intentsAdded, kb, fmt.Errorf("embed the help centre: %w", err)
 	}
 	return intentsAdded, kb, nil
+}
+
+// ConsoleSettings are the thresholds and brand voice the admin console shows (read-only: they
+// are set by BATON_* variables at start). No secrets.
+func (a *App) ConsoleSettings() web.ConsoleSettings {
+	c := a.Config
+	llm := "offline engine"
+	if c.LLMConfigured() {
+		llm = c.ChatModel
+	}
+	return web.ConsoleSettings{
+		"BATON_ANSWER_MIN_CONFIDENCE": fmt.Sprint(c.AnswerMinConfidence),
+		"BATON_BURST_WINDOW":          c.BurstWindow.String(),
+		"BATON_IDLE_RESOLVE":          c.IdleResolve.String(),
+		"BATON_HANDOFF_SLA":           c.HandoffSLA.String(),
+		"BATON_QUEUED_ACK_INTERVAL":   c.QueuedAckInterval.String(),
+		"BATON_DEFAULT_TEAM":          c.DefaultTeam,
+		"BATON_BOT_NAME":              c.BotName,
+		"BATON_COMPANY_NAME":          c.CompanyName,
+		"BATON_BOT_TONE":              c.BotTone,
+		"chat model":                  llm,
+	}
 }

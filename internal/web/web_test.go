@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/intents"
 	"github.com/batonhq/baton/internal/channel"
+	"github.com/batonhq/baton/internal/console"
 	"github.com/batonhq/baton/internal/dbtest"
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
@@ -117,10 +118,11 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 		t.Fatal(err)
 	}
 	s.MountWidget(wh)
+	s.MountConsole(console.Store{DB: db}, web.ConsoleSettings{"BATON_BOT_TONE": "friendly"})
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountStats", "MountChat", "MountAgentEvents", "MountWidget"}
+var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountStats", "MountChat", "MountAgentEvents", "MountWidget", "MountConsole"}
 
 var userSeq atomic.Int64
 

@@ -146,7 +146,9 @@ func (Channel) Inbound(*http.Request, []byte) ([]baton.ChannelEvent, error) {
 }
 
 // Send has nothing to do: the reply reached the customer's stream when it was stored.
-func (Channel) Send(context.Context, baton.Outbound) (baton.Receipt, error) { return baton.Receipt{}, nil }
+func (Channel) Send(context.Context, baton.Outbound) (baton.Receipt, error) {
+	return baton.Receipt{}, nil
+}
 
 // Caps: a stream can be re-read, so repeating a send is harmless.
 func (Channel) Caps() channel.Caps { return channel.Caps{Idempotent: true} }
