@@ -27,6 +27,7 @@ import (
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/queue"
+	"github.com/batonhq/baton/internal/ratelimit"
 	"github.com/batonhq/baton/internal/web"
 	"github.com/batonhq/baton/knowledge"
 	"github.com/batonhq/baton/prompts"
@@ -63,6 +64,7 @@ type App struct {
 	decider    bot.Decider
 	delivery   *queue.DeliveryMetrics
 	llmMetrics *llmMetrics // with an LLM: token use and outcomes of the turn calls
+	limiter    *ratelimit.Limiter
 }
 
 // New connects to PostgreSQL and Redis and builds the graph. The database must be migrated.
@@ -90,6 +92,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.Queues = a.Queues.WithInspector(asynq.NewInspectorFromRedisClient(a.Redis))
 	a.DB.Delivery = postgres.DeliveryTimes{SendLease: queue.SendLease(cfg.DeliveryTimeout), OrderWait: cfg.DeliveryOrderWait}
 	a.delivery = queue.NewDeliveryMetrics(reg)
+	a.limiter = ratelimit.New(a.Redis, cfg.QueuePrefix, log, reg)
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
@@ -141,7 +144,9 @@ func (p redisPinger) Ping(ctx context.Context) error { return p.c.Ping(ctx).Err(
 func (a *App) Server() *web.Server {
 	s := web.New(web.Options{Log: a.Log, Auth: a.DB, PublicURL: a.Config.PublicURL, SessionTTL: a.Config.SessionTTL,
 		DB: a.DB, Redis: redisPinger{a.Redis}, Registry: a.Registry,
-		MetricsToken: a.Config.MetricsToken, MetricsElsewhere: a.Config.MetricsAddr != ""})
+		MetricsToken: a.Config.MetricsToken, MetricsElsewhere: a.Config.MetricsAddr != "",
+		Limiter: a.limiter, Limits: web.Limits{PerIP: config.Rate(a.Config.RatePerIP), SignIn: config.Rate(a.Config.RateSignIn),
+			PerSender: config.Rate(a.Config.RatePerSender), ClientIPHeader: a.Config.ClientIPHeader}})
 	s.MountChannels(a.Channels, a.DB, a.Config.BurstWindow, a.Config.IdleResolve)
 	s.MountConversations(a.DB)
 	s.MountAgent(a.DB)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/batonhq/baton/internal/ratelimit"
 )
 
 // Config is every setting Baton reads. Field tags name the environment variable.
@@ -65,6 +67,12 @@ type Config struct {
 	BotName                  string
 	CompanyName              string
 	BotTone                  string
+
+	// Abuse controls: request rates ("60/min", "0" = off), the client IP header, loop detection.
+	RatePerSender  string
+	RatePerIP      string
+	RateSignIn     string
+	ClientIPHeader string
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -119,6 +127,10 @@ func (c *Config) fields() []field {
 		{"BATON_DELIVERY_RETRY_FOR", "delivery-retry-for", "how long a reply that cannot be delivered is retried (backoff from 1s to 10m) before it is marked failed", "24h", "", &c.DeliveryRetryFor},
 		{"BATON_DELIVERY_SWEEP", "delivery-sweep", "how often replies due in PostgreSQL are queued again if their task was lost (Redis restarted, worker killed); at most 30s", "5s", "", &c.DeliverySweep},
 		{"BATON_DELIVERY_ORDER_WAIT", "delivery-order-wait", "a reply waits at most this long for an earlier undelivered reply of its conversation", "1m", "", &c.DeliveryOrderWait},
+		{"BATON_RATE_PER_SENDER", "rate-per-sender", "messages one sender of a signed webhook may post per channel (N/s, N/min, N/h; 0 = no limit); beyond it 429 with Retry-After", "60/min", "", &c.RatePerSender},
+		{"BATON_RATE_PER_IP", "rate-per-ip", "requests one client IP may make to the unauthenticated browser endpoints (the web chat); 0 = no limit", "120/min", "", &c.RatePerIP},
+		{"BATON_RATE_SIGN_IN", "rate-sign-in", "sign-in attempts (POST /v1/auth/session) per client IP; 0 = no limit", "10/min", "", &c.RateSignIn},
+		{"BATON_CLIENT_IP_HEADER", "client-ip-header", "header a trusted reverse proxy sets to the client's address (e.g. X-Forwarded-For, its last entry counts); unset = the connection's address. Set it only behind such a proxy: clients can send it too", "", "", &c.ClientIPHeader},
 	}
 }
 
@@ -306,7 +318,18 @@ func (c *Config) Validate() error {
 			bad("BATON_METRICS_ADDR", "must differ from BATON_HTTP_ADDR (unset it to serve /metrics there)")
 		}
 	}
+	for _, r := range [][2]string{{"BATON_RATE_PER_SENDER", c.RatePerSender}, {"BATON_RATE_PER_IP", c.RatePerIP}, {"BATON_RATE_SIGN_IN", c.RateSignIn}} {
+		if _, err := ratelimit.ParseRate(r[1]); err != nil {
+			bad(r[0], "%v", err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// Rate parses one of the validated rate settings.
+func Rate(v string) ratelimit.Rate {
+	r, _ := ratelimit.ParseRate(v) // validated at load
+	return r
 }
 
 // checkHostPort accepts "host" or "host:port" (IPv6 in brackets with a port), as URLs name them.

@@ -38,6 +38,10 @@ func (s *Server) MountChannels(reg channel.Registry, store Ingester, window, idl
 		if err != nil {
 			return err
 		}
+		// After the signature check, so nobody spends another sender's allowance.
+		if err := s.LimitSender(r.Context(), a.Name(), in.Sender.ID); err != nil {
+			return err
+		}
 		// Card numbers are never stored in full: only their last four digits are kept.
 		in.Text = pii.MaskCards(in.Text)
 		res, err := store.Ingest(r.Context(), in, window, idle)
