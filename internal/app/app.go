@@ -65,6 +65,7 @@ type App struct {
 	delivery   *queue.DeliveryMetrics
 	llmMetrics *llmMetrics // with an LLM: token use and outcomes of the turn calls
 	limiter    *ratelimit.Limiter
+	switches   *loopSwitches // pause, mute and loop detection
 }
 
 // New connects to PostgreSQL and Redis and builds the graph. The database must be migrated.
@@ -93,6 +94,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.DB.Delivery = postgres.DeliveryTimes{SendLease: queue.SendLease(cfg.DeliveryTimeout), OrderWait: cfg.DeliveryOrderWait}
 	a.delivery = queue.NewDeliveryMetrics(reg)
 	a.limiter = ratelimit.New(a.Redis, cfg.QueuePrefix, log, reg)
+	a.switches = newLoopSwitches(a.DB, postgres.LoopRule{Messages: cfg.LoopMessages, Window: cfg.LoopWindow,
+		Repeats: cfg.LoopRepeats, RepeatWindow: cfg.LoopRepeatWindow}, reg, log)
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
@@ -156,6 +159,7 @@ func (a *App) Server() *web.Server {
 	s.MountPrompts(a.Prompts)
 	s.MountOps(a.DeadLetters())
 	s.MountSwitches(a.DB)
+	s.MountLoops(a.DB)
 	return s
 }
 
@@ -237,7 +241,7 @@ func (a *App) Work(ctx context.Context) error {
 		Clock: a.Clock, Log: a.Log, Owner: owner, Window: a.Config.BurstWindow, LeaseTTL: a.Config.LeaseTTL,
 		// The offline engine decides in milliseconds; an LLM call is worth a lease.
 		Optimistic: a.LLM == nil && a.Config.TurnLease == "llm",
-		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts, Switches: a.DB,
+		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts, Switches: a.switches,
 	}
 	failures := queue.NewFailureMetrics(a.Registry)
 	engine.OnFailure = failures.TurnFailed

@@ -73,6 +73,11 @@ type Config struct {
 	RatePerIP      string
 	RateSignIn     string
 	ClientIPHeader string
+
+	LoopMessages     int
+	LoopWindow       time.Duration
+	LoopRepeats      int
+	LoopRepeatWindow time.Duration
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -130,6 +135,10 @@ func (c *Config) fields() []field {
 		{"BATON_RATE_PER_SENDER", "rate-per-sender", "messages one sender of a signed webhook may post per channel (N/s, N/min, N/h; 0 = no limit); beyond it 429 with Retry-After", "60/min", "", &c.RatePerSender},
 		{"BATON_RATE_PER_IP", "rate-per-ip", "requests one client IP may make to the unauthenticated browser endpoints (the web chat); 0 = no limit", "120/min", "", &c.RatePerIP},
 		{"BATON_RATE_SIGN_IN", "rate-sign-in", "sign-in attempts (POST /v1/auth/session) per client IP; 0 = no limit", "10/min", "", &c.RateSignIn},
+		{"BATON_LOOP_MESSAGES", "loop-messages", "a conversation with this many customer messages within BATON_LOOP_WINDOW looks like another bot: the bot stops answering it (muted, flagged for admins); 0 = off", "20", "", &c.LoopMessages},
+		{"BATON_LOOP_WINDOW", "loop-window", "the window of BATON_LOOP_MESSAGES", "60s", "", &c.LoopWindow},
+		{"BATON_LOOP_REPEATS", "loop-repeats", "a conversation whose customer sends the same text this many times within BATON_LOOP_REPEAT_WINDOW looks like another bot too; 0 = off", "5", "", &c.LoopRepeats},
+		{"BATON_LOOP_REPEAT_WINDOW", "loop-repeat-window", "the window of BATON_LOOP_REPEATS", "10m", "", &c.LoopRepeatWindow},
 		{"BATON_CLIENT_IP_HEADER", "client-ip-header", "header a trusted reverse proxy sets to the client's address (e.g. X-Forwarded-For, its last entry counts); unset = the connection's address. Set it only behind such a proxy: clients can send it too", "", "", &c.ClientIPHeader},
 	}
 }
@@ -317,6 +326,15 @@ func (c *Config) Validate() error {
 		} else if c.MetricsAddr == c.HTTPAddr {
 			bad("BATON_METRICS_ADDR", "must differ from BATON_HTTP_ADDR (unset it to serve /metrics there)")
 		}
+	}
+	if c.LoopMessages < 0 || c.LoopMessages > 100 {
+		bad("BATON_LOOP_MESSAGES", "must be 0 (off) to 100")
+	}
+	if c.LoopRepeats < 0 || c.LoopRepeats > 100 {
+		bad("BATON_LOOP_REPEATS", "must be 0 (off) to 100")
+	}
+	if c.LoopWindow <= 0 || c.LoopRepeatWindow <= 0 {
+		bad("BATON_LOOP_WINDOW", "BATON_LOOP_WINDOW and BATON_LOOP_REPEAT_WINDOW must be positive")
 	}
 	for _, r := range [][2]string{{"BATON_RATE_PER_SENDER", c.RatePerSender}, {"BATON_RATE_PER_IP", c.RatePerIP}, {"BATON_RATE_SIGN_IN", c.RateSignIn}} {
 		if _, err := ratelimit.ParseRate(r[1]); err != nil {

@@ -108,10 +108,11 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 	s.MountPrompts(live)
 	s.MountOps(&fakeDeadLetters{})
 	s.MountSwitches(db)
+	s.MountLoops(db)
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches"}
+var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountLoops"}
 
 var userSeq atomic.Int64
 
