@@ -10,3 +10,13 @@ type LoopFlag struct {
 	Muted          bool      `json:"muted"` // still muted: unmuting lets the bot answer again
 	Channel        string    `json:"channel"`
 }
+
+// Erasure is what erasing a customer removed, as the anonymous counters kept in its place.
+type Erasure struct {
+	CustomerID    int64  `json:"customer_id"`
+	Channel       string `json:"channel"`
+	Conversations int    `json:"conversations"`
+	Episodes      int    `json:"episodes"`
+	Messages      int    `json:"messages"`
+	Handoffs      int    `json:"handoffs"`
+}

@@ -160,6 +160,7 @@ func (a *App) Server() *web.Server {
 	s.MountOps(a.DeadLetters())
 	s.MountSwitches(a.DB)
 	s.MountLoops(a.DB)
+	s.MountCustomers(a.DB)
 	return s
 }
 
@@ -268,6 +269,18 @@ func (a *App) Work(ctx context.Context) error {
 	g.Go(func() error {
 		// Presence timeouts and the assignment backlog; once per period across all workers.
 		baton.Repeat(gctx, time.Second, a.DB.AgentsJob, func(err error) { a.Log.Warn("agents job", "err", err) })
+		return nil
+	})
+	g.Go(func() error {
+		// Retention: once per period across all workers; checked every minute (or period).
+		retention := a.Retention()
+		baton.Repeat(gctx, min(time.Minute, a.Config.RetentionPeriod), func(ctx context.Context) error {
+			deleted, ran, err := a.DB.RetentionJob(ctx, retention, a.Config.RetentionPeriod)
+			if ran && err == nil {
+				a.Log.Info("retention enforced", "deleted", deleted)
+			}
+			return err
+		}, func(err error) { a.Log.Warn("retention job", "err", err) })
 		return nil
 	})
 	g.Go(func() error {

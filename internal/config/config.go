@@ -78,6 +78,14 @@ type Config struct {
 	LoopWindow       time.Duration
 	LoopRepeats      int
 	LoopRepeatWindow time.Duration
+
+	// Retention per data kind (0 = keep for ever), enforced once per RetentionPeriod.
+	RetainMessages  time.Duration
+	RetainTraces    time.Duration
+	RetainOutbox    time.Duration
+	RetainAudit     time.Duration
+	RetainSessions  time.Duration
+	RetentionPeriod time.Duration
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -139,6 +147,12 @@ func (c *Config) fields() []field {
 		{"BATON_LOOP_WINDOW", "loop-window", "the window of BATON_LOOP_MESSAGES", "60s", "", &c.LoopWindow},
 		{"BATON_LOOP_REPEATS", "loop-repeats", "a conversation whose customer sends the same text this many times within BATON_LOOP_REPEAT_WINDOW looks like another bot too; 0 = off", "5", "", &c.LoopRepeats},
 		{"BATON_LOOP_REPEAT_WINDOW", "loop-repeat-window", "the window of BATON_LOOP_REPEATS", "10m", "", &c.LoopRepeatWindow},
+		{"BATON_RETAIN_MESSAGES", "retain-messages", "delete messages this long after they arrived (undelivered and unanswered ones stay); 0 = keep", "0", "", &c.RetainMessages},
+		{"BATON_RETAIN_TRACES", "retain-traces", "delete turn traces this long after the turn; 0 = keep", "2160h", "", &c.RetainTraces},
+		{"BATON_RETAIN_OUTBOX", "retain-outbox", "delete outbox rows this long after they were queued; 0 = keep", "168h", "", &c.RetainOutbox},
+		{"BATON_RETAIN_AUDIT", "retain-audit", "delete audit log entries this long after they were written; 0 = keep", "0", "", &c.RetainAudit},
+		{"BATON_RETAIN_SESSIONS", "retain-sessions", "delete browser sessions this long after they expired; 0 = keep", "24h", "", &c.RetainSessions},
+		{"BATON_RETENTION_PERIOD", "retention-period", "how often the retention job runs (once per period across all workers)", "1h", "", &c.RetentionPeriod},
 		{"BATON_CLIENT_IP_HEADER", "client-ip-header", "header a trusted reverse proxy sets to the client's address (e.g. X-Forwarded-For, its last entry counts); unset = the connection's address. Set it only behind such a proxy: clients can send it too", "", "", &c.ClientIPHeader},
 	}
 }
@@ -335,6 +349,18 @@ func (c *Config) Validate() error {
 	}
 	if c.LoopWindow <= 0 || c.LoopRepeatWindow <= 0 {
 		bad("BATON_LOOP_WINDOW", "BATON_LOOP_WINDOW and BATON_LOOP_REPEAT_WINDOW must be positive")
+	}
+	for _, r := range []struct {
+		env string
+		d   time.Duration
+	}{{"BATON_RETAIN_MESSAGES", c.RetainMessages}, {"BATON_RETAIN_TRACES", c.RetainTraces}, {"BATON_RETAIN_OUTBOX", c.RetainOutbox},
+		{"BATON_RETAIN_AUDIT", c.RetainAudit}, {"BATON_RETAIN_SESSIONS", c.RetainSessions}} {
+		if r.d < 0 || (r.d > 0 && r.d < time.Hour) {
+			bad(r.env, "must be 0 (keep) or at least 1h, got %s", r.d)
+		}
+	}
+	if c.RetentionPeriod < time.Second {
+		bad("BATON_RETENTION_PERIOD", "must be at least 1s")
 	}
 	for _, r := range [][2]string{{"BATON_RATE_PER_SENDER", c.RatePerSender}, {"BATON_RATE_PER_IP", c.RatePerIP}, {"BATON_RATE_SIGN_IN", c.RateSignIn}} {
 		if _, err := ratelimit.ParseRate(r[1]); err != nil {

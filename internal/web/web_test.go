@@ -109,10 +109,11 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 	s.MountOps(&fakeDeadLetters{})
 	s.MountSwitches(db)
 	s.MountLoops(db)
+	s.MountCustomers(db)
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountLoops"}
+var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountLoops", "MountCustomers"}
 
 var userSeq atomic.Int64
 
