@@ -105,6 +105,15 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	go rsrv.Serve(rln) //nolint:errcheck
 	defer rsrv.Close()
 
+	fake := &model{}
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return rep, err
+	}
+	msrv := &http.Server{Handler: fake}
+	go msrv.Serve(mln) //nolint:errcheck
+	defer msrv.Close()
+
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return rep, err
@@ -113,7 +122,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		"BATON_DATABASE_URL="+dbURL, "BATON_REDIS_URL="+rd.url(), "BATON_HTTP_ADDR="+httpAddr,
 		"BATON_PUBLIC_URL=http://"+httpAddr, "BATON_WEBHOOK_SECRET="+secret, "BATON_WEBHOOK_SECRET_PREVIOUS=",
 		"BATON_OUTBOUND_URL=http://"+rln.Addr().String()+"/replies", "BATON_QUEUE_PREFIX=soak",
-		"BATON_LLM_BASE_URL=", "BATON_LLM_API_KEY=", "BATON_LOG_LEVEL=error", "BATON_METRICS_ADDR=",
+		"BATON_LLM_BASE_URL=http://"+mln.Addr().String()+"/v1", "BATON_LLM_API_KEY=soak", "BATON_LLM_TIMEOUT=5s", "BATON_LOG_LEVEL=error", "BATON_METRICS_ADDR=",
 		"BATON_DELIVERY_SEND_TIMEOUT=3s", "BATON_DELIVERY_SWEEP=1s", "BATON_LEASE_TTL=3s", "BATON_BURST_WINDOW=500ms",
 		"BATON_SHUTDOWN_GRACE=3s")
 	procs := &processes{binary: o.Binary, env: env, dir: dir}
@@ -142,6 +151,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	go procs.sampleRSS(sctx, &rss)
 	wg.Wait()
 	rep.Faults = <-faultsDone
+	if calls, failed := fake.calls.Load(), fake.failed.Load(); calls > 0 {
+		rep.Faults = append(rep.Faults, fmt.Sprintf("LLM failing %d of %d calls", failed, calls))
+	}
 	rc.mode.Store(modeOK)
 
 	// Drain: until every acknowledged message has a reply after it, or the bound.
