@@ -94,6 +94,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.DB.Delivery = postgres.DeliveryTimes{SendLease: queue.SendLease(cfg.DeliveryTimeout), OrderWait: cfg.DeliveryOrderWait}
 	a.delivery = queue.NewDeliveryMetrics(reg)
 	a.limiter = ratelimit.New(a.Redis, cfg.QueuePrefix, log, reg)
+	reg.MustRegister(newBacklogCollector(a))
 	a.switches = newLoopSwitches(a.DB, postgres.LoopRule{Messages: cfg.LoopMessages, Window: cfg.LoopWindow,
 		Repeats: cfg.LoopRepeats, RepeatWindow: cfg.LoopRepeatWindow}, reg, log)
 	fail := func(err error) (*App, error) {

@@ -58,3 +58,14 @@ func TestBotLoopStopsAnswering(t *testing.T) {
 		t.Fatalf("GET /v1/admin/loops: %d %v, want the conversation", status, body)
 	}
 }
+
+func TestBacklogMetrics(t *testing.T) {
+	t.Parallel()
+	b := testkit.Start(t, testkit.Options{NoWork: true}) // no relay: the message waits in the outbox
+	if status, body := b.Post(t, testkit.Message("ann", "Ann", "m1", "hello")); status != http.StatusAccepted {
+		t.Fatalf("post: %d %v", status, body)
+	}
+	if got := gathered(t, b.Registry, "baton_outbox_backlog"); got != 1 {
+		t.Fatalf("baton_outbox_backlog = %v, want 1", got)
+	}
+}

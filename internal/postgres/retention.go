@@ -76,3 +76,12 @@ func (db *DB) RetentionJob(ctx context.Context, r Retention, period time.Duratio
 	deleted, err = db.EnforceRetention(ctx, r)
 	return deleted, true, err
 }
+
+// OutboxBacklog counts the outbox rows not yet relayed (through the outbox_pending index).
+func (db *DB) OutboxBacklog(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE dispatched_at IS NULL`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the outbox backlog: %w", err)
+	}
+	return n, nil
+}
