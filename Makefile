@@ -5,7 +5,7 @@ BIN   := bin/baton
 export BATON_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/baton?sslmode=disable
 export BATON_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: help setup build demo run test conversations lint fuzz bench eval answers
+.PHONY: help setup build demo run test conversations lint fuzz bench eval answers soak
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ eval: setup ## quality on the public datasets in ../shared/datasets
 
 answers: setup ## answer quality of the real pipeline on the evaluation help centre (dev questions)
 	$(BIN) eval answers --kb internal/eval/testdata/helpcentre/articles --questions internal/eval/testdata/helpcentre/questions_dev.jsonl
+
+soak: setup ## serve + two workers as processes for SOAK (default 30m) under load and faults; fails on a lost, doubled or out-of-order reply
+	$(BIN) bench soak --duration $${SOAK:-30m} --json

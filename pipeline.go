@@ -46,6 +46,20 @@ type TaskPayload struct {
 	MessageID      int64 `json:"message_id"`
 }
 
+// TaskPayloadVersion is the version of the task payloads this build writes (as "v"). A payload
+// without "v" is version 1. Workers decode every version up to their own, so that a rolling
+// upgrade can run old and new workers on one queue (internal/queue.DecodeTask).
+const TaskPayloadVersion = 1
+
+// MarshalJSON writes the payload with its version.
+func (p TaskPayload) MarshalJSON() ([]byte, error) {
+	type plain TaskPayload
+	return json.Marshal(struct {
+		V int `json:"v"`
+		plain
+	}{TaskPayloadVersion, plain(p)})
+}
+
 // OutboxRow is a task waiting to be relayed to the queue.
 type OutboxRow struct {
 	ID      int64

@@ -95,7 +95,11 @@ func cmdRun(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
-	cfg, _, err := loadConfig("migrate", args, stdout, nil)
+	var status, asJSON bool
+	cfg, _, err := loadConfig("migrate", args, stdout, func(fs *flag.FlagSet) {
+		fs.BoolVar(&status, "status", false, "list applied and pending migrations; apply nothing")
+		fs.BoolVar(&asJSON, "json", false, "with --status: print JSON")
+	})
 	if err != nil {
 		return err
 	}
@@ -104,6 +108,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("connect to BATON_DATABASE_URL: %w", err)
 	}
 	defer conn.Close(ctx)
+	if status {
+		return migrateStatus(ctx, conn, stdout, asJSON)
+	}
 	applied, err := postgres.Migrate(ctx, conn, nil)
 	for _, name := range applied {
 		fmt.Fprintln(stdout, "applied", name)

@@ -32,6 +32,7 @@ func commands() []command {
 		{"intents", "intents: import, list", cmdIntents},
 		{"kb", "knowledge base: import, export, status", cmdKB},
 		{"ops", "failure handling: list, retry and discard dead letters", cmdOps},
+		{"customers", "privacy: export or erase everything held about a customer", cmdCustomers},
 		{"eval", "measure quality on datasets: intents, sentiment, details, retrieval", cmdEval},
 		{"bench", "measure performance: pipeline, retrieval", cmdBench},
 		{"test", "run conversation scripts end to end in a sandbox", cmdTest},

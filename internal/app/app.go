@@ -30,6 +30,7 @@ import (
 	"github.com/batonhq/baton/internal/llm"
 	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/queue"
+	"github.com/batonhq/baton/internal/ratelimit"
 	"github.com/batonhq/baton/internal/web"
 	"github.com/batonhq/baton/internal/widget"
 	"github.com/batonhq/baton/knowledge"
@@ -69,6 +70,8 @@ type App struct {
 	decider    bot.Decider
 	delivery   *queue.DeliveryMetrics
 	llmMetrics *llmMetrics // with an LLM: token use and outcomes of the turn calls
+	limiter    *ratelimit.Limiter
+	switches   *loopSwitches // pause, mute and loop detection
 }
 
 // New connects to PostgreSQL and Redis and builds the graph. The database must be migrated.
@@ -99,6 +102,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (
 	a.DB.NotifyHandoffs = cfg.NotifyURL != ""
 	a.delivery = queue.NewDeliveryMetrics(reg)
 	registerQueueGauges(reg, a.DB, log)
+	a.limiter = ratelimit.New(a.Redis, cfg.QueuePrefix, log, reg)
+	reg.MustRegister(newBacklogCollector(a))
+	a.switches = newLoopSwitches(a.DB, postgres.LoopRule{Messages: cfg.LoopMessages, Window: cfg.LoopWindow,
+		Repeats: cfg.LoopRepeats, RepeatWindow: cfg.LoopRepeatWindow}, reg, log)
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
@@ -152,7 +159,9 @@ func (p redisPinger) Ping(ctx context.Context) error { return p.c.Ping(ctx).Err(
 func (a *App) Server() *web.Server {
 	s := web.New(web.Options{Log: a.Log, Auth: a.DB, PublicURL: a.Config.PublicURL, SessionTTL: a.Config.SessionTTL,
 		DB: a.DB, Redis: redisPinger{a.Redis}, Registry: a.Registry,
-		MetricsToken: a.Config.MetricsToken, MetricsElsewhere: a.Config.MetricsAddr != ""})
+		MetricsToken: a.Config.MetricsToken, MetricsElsewhere: a.Config.MetricsAddr != "",
+		Limiter: a.limiter, Limits: web.Limits{PerIP: config.Rate(a.Config.RatePerIP), SignIn: config.Rate(a.Config.RateSignIn),
+			PerSender: config.Rate(a.Config.RatePerSender), ClientIPHeader: a.Config.ClientIPHeader}})
 	s.MountChannels(a.Channels, a.DB, a.Config.BurstWindow, a.Config.IdleResolve)
 	s.MountConversations(a.DB)
 	s.MountAgent(a.DB)
@@ -175,6 +184,8 @@ func (a *App) Server() *web.Server {
 	}
 	s.MountConsole(console.Store{DB: a.DB}, a.ConsoleSettings())
 	console.Mount(s)
+	s.MountLoops(a.DB)
+	s.MountCustomers(a.DB)
 	return s
 }
 
@@ -258,7 +269,7 @@ func (a *App) Work(ctx context.Context) error {
 		Clock: a.Clock, Log: a.Log, Owner: owner, Window: a.Config.BurstWindow, LeaseTTL: a.Config.LeaseTTL,
 		// The offline engine decides in milliseconds; an LLM call is worth a lease.
 		Optimistic: a.LLM == nil && a.Config.TurnLease == "llm",
-		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts, Switches: a.DB,
+		Failures:   a.DB, MaxAttempts: a.Config.TurnMaxAttempts, Switches: a.switches,
 	}
 	failures := queue.NewFailureMetrics(a.Registry)
 	engine.OnFailure = failures.TurnFailed
@@ -297,6 +308,18 @@ func (a *App) Work(ctx context.Context) error {
 			return nil
 		})
 	}
+	g.Go(func() error {
+		// Retention: once per period across all workers; checked every minute (or period).
+		retention := a.Retention()
+		baton.Repeat(gctx, min(time.Minute, a.Config.RetentionPeriod), func(ctx context.Context) error {
+			deleted, ran, err := a.DB.RetentionJob(ctx, retention, a.Config.RetentionPeriod)
+			if ran && err == nil {
+				a.Log.Info("retention enforced", "deleted", deleted)
+			}
+			return err
+		}, func(err error) { a.Log.Warn("retention job", "err", err) })
+		return nil
+	})
 	g.Go(func() error {
 		return (&queue.Redeliverer{DB: a.DB, Client: a.Client, Queues: a.Queues, Log: a.Log, Metrics: a.delivery,
 			Interval: a.Config.DeliverySweep}).Run(gctx)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/batonhq/baton/internal/ratelimit"
 )
 
 // Config is every setting Baton reads. Field tags name the environment variable.
@@ -101,6 +103,24 @@ type Config struct {
 	ChatIdentitySecret string
 	ChatOrigins        []string
 	ChatTokenTTL       time.Duration
+	// Abuse controls: request rates ("60/min", "0" = off), the client IP header, loop detection.
+	RatePerSender  string
+	RatePerIP      string
+	RateSignIn     string
+	ClientIPHeader string
+
+	LoopMessages     int
+	LoopWindow       time.Duration
+	LoopRepeats      int
+	LoopRepeatWindow time.Duration
+
+	// Retention per data kind (0 = keep for ever), enforced once per RetentionPeriod.
+	RetainMessages  time.Duration
+	RetainTraces    time.Duration
+	RetainOutbox    time.Duration
+	RetainAudit     time.Duration
+	RetainSessions  time.Duration
+	RetentionPeriod time.Duration
 }
 
 // LLMConfigured reports whether an LLM endpoint is configured; otherwise the offline engine runs.
@@ -186,6 +206,20 @@ func (c *Config) fields() []field {
 		{"BATON_CHAT_IDENTITY_SECRET", "chat-identity-secret", "HMAC-SHA256 secret a host website signs a signed-in customer's identity with, so the widget recognises them across devices; unset = identities refused", "", "all", &c.ChatIdentitySecret},
 		{"BATON_CHAT_ORIGINS", "chat-origins", "comma-separated origins (https://shop.example) whose pages may embed the chat widget and call the chat API (CORS); the /chat page itself needs none", "", "", &c.ChatOrigins},
 		{"BATON_CHAT_TOKEN_TTL", "chat-token-ttl", "lifetime of a chat widget token (a returning customer resumes their conversation within it)", "720h", "", &c.ChatTokenTTL},
+		{"BATON_RATE_PER_SENDER", "rate-per-sender", "messages one sender of a signed webhook may post per channel (N/s, N/min, N/h; 0 = no limit); beyond it 429 with Retry-After", "60/min", "", &c.RatePerSender},
+		{"BATON_RATE_PER_IP", "rate-per-ip", "requests one client IP may make to the unauthenticated browser endpoints (the web chat); 0 = no limit", "120/min", "", &c.RatePerIP},
+		{"BATON_RATE_SIGN_IN", "rate-sign-in", "sign-in attempts (POST /v1/auth/session) per client IP; 0 = no limit", "10/min", "", &c.RateSignIn},
+		{"BATON_LOOP_MESSAGES", "loop-messages", "a conversation with this many customer messages within BATON_LOOP_WINDOW looks like another bot: the bot stops answering it (muted, flagged for admins); 0 = off", "20", "", &c.LoopMessages},
+		{"BATON_LOOP_WINDOW", "loop-window", "the window of BATON_LOOP_MESSAGES", "60s", "", &c.LoopWindow},
+		{"BATON_LOOP_REPEATS", "loop-repeats", "a conversation whose customer sends the same text this many times within BATON_LOOP_REPEAT_WINDOW looks like another bot too; 0 = off", "5", "", &c.LoopRepeats},
+		{"BATON_LOOP_REPEAT_WINDOW", "loop-repeat-window", "the window of BATON_LOOP_REPEATS", "10m", "", &c.LoopRepeatWindow},
+		{"BATON_RETAIN_MESSAGES", "retain-messages", "delete messages this long after they arrived (undelivered and unanswered ones stay); 0 = keep", "0", "", &c.RetainMessages},
+		{"BATON_RETAIN_TRACES", "retain-traces", "delete turn traces this long after the turn; 0 = keep", "2160h", "", &c.RetainTraces},
+		{"BATON_RETAIN_OUTBOX", "retain-outbox", "delete outbox rows this long after they were queued; 0 = keep", "168h", "", &c.RetainOutbox},
+		{"BATON_RETAIN_AUDIT", "retain-audit", "delete audit log entries this long after they were written; 0 = keep", "0", "", &c.RetainAudit},
+		{"BATON_RETAIN_SESSIONS", "retain-sessions", "delete browser sessions this long after they expired; 0 = keep", "24h", "", &c.RetainSessions},
+		{"BATON_RETENTION_PERIOD", "retention-period", "how often the retention job runs (once per period across all workers)", "1h", "", &c.RetentionPeriod},
+		{"BATON_CLIENT_IP_HEADER", "client-ip-header", "header a trusted reverse proxy sets to the client's address (e.g. X-Forwarded-For, its last entry counts); unset = the connection's address. Set it only behind such a proxy: clients can send it too", "", "", &c.ClientIPHeader},
 	}
 }
 
@@ -411,7 +445,39 @@ func (c *Config) Validate() error {
 			bad("BATON_METRICS_ADDR", "must differ from BATON_HTTP_ADDR (unset it to serve /metrics there)")
 		}
 	}
+	if c.LoopMessages < 0 || c.LoopMessages > 100 {
+		bad("BATON_LOOP_MESSAGES", "must be 0 (off) to 100")
+	}
+	if c.LoopRepeats < 0 || c.LoopRepeats > 100 {
+		bad("BATON_LOOP_REPEATS", "must be 0 (off) to 100")
+	}
+	if c.LoopWindow <= 0 || c.LoopRepeatWindow <= 0 {
+		bad("BATON_LOOP_WINDOW", "BATON_LOOP_WINDOW and BATON_LOOP_REPEAT_WINDOW must be positive")
+	}
+	for _, r := range []struct {
+		env string
+		d   time.Duration
+	}{{"BATON_RETAIN_MESSAGES", c.RetainMessages}, {"BATON_RETAIN_TRACES", c.RetainTraces}, {"BATON_RETAIN_OUTBOX", c.RetainOutbox},
+		{"BATON_RETAIN_AUDIT", c.RetainAudit}, {"BATON_RETAIN_SESSIONS", c.RetainSessions}} {
+		if r.d < 0 || (r.d > 0 && r.d < time.Hour) {
+			bad(r.env, "must be 0 (keep) or at least 1h, got %s", r.d)
+		}
+	}
+	if c.RetentionPeriod < time.Second {
+		bad("BATON_RETENTION_PERIOD", "must be at least 1s")
+	}
+	for _, r := range [][2]string{{"BATON_RATE_PER_SENDER", c.RatePerSender}, {"BATON_RATE_PER_IP", c.RatePerIP}, {"BATON_RATE_SIGN_IN", c.RateSignIn}} {
+		if _, err := ratelimit.ParseRate(r[1]); err != nil {
+			bad(r[0], "%v", err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// Rate parses one of the validated rate settings.
+func Rate(v string) ratelimit.Rate {
+	r, _ := ratelimit.ParseRate(v) // validated at load
+	return r
 }
 
 // checkHostPort accepts "host" or "host:port" (IPv6 in brackets with a port), as URLs name them.

@@ -5,3 +5,6 @@ var ReadMigrations = readMigrations
 
 // SpellingFix exposes spellingFix to tests.
 var SpellingFix = spellingFix
+
+// MaskTrace exposes maskTrace to tests.
+var MaskTrace = maskTrace

@@ -109,7 +109,7 @@ func (tc *turnCommit) conversation() error {
 }
 
 func (tc *turnCommit) trace() error {
-	trace, err := json.Marshal(tc.out.Trace)
+	trace, err := maskTrace(tc.out.Trace) // personal data is masked at rest
 	if err != nil {
 		return fmt.Errorf("encode trace: %w", err)
 	}

@@ -33,6 +33,7 @@ type KnowledgeTasks interface {
 
 // kbPayload is the payload of every knowledge task.
 type kbPayload struct {
+	V         int   `json:"v"` // baton.TaskPayloadVersion; absent in payloads of older builds
 	ArticleID int64 `json:"article_id,omitempty"`
 	Version   int   `json:"version,omitempty"`
 	JobID     int64 `json:"job_id,omitempty"`
@@ -57,6 +58,7 @@ func NewKBBuildTask(q Queues, modelID int64, step int) (*asynq.Task, []asynq.Opt
 }
 
 func kbTask(q Queues, typ, id string, p kbPayload, retries int) (*asynq.Task, []asynq.Option) {
+	p.V = baton.TaskPayloadVersion
 	b, _ := json.Marshal(p)
 	return asynq.NewTask(typ, b), []asynq.Option{asynq.TaskID(id), asynq.Queue(q.Background),
 		asynq.MaxRetry(retries), asynq.Timeout(15 * time.Minute)}
@@ -133,7 +135,14 @@ func RegisterKnowledge(mux *asynq.ServeMux, h KnowledgeTasks, enq *KnowledgeEnqu
 
 func decodeKB(t *asynq.Task) (kbPayload, error) {
 	var p kbPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+	v, err := payloadVersion(t.Payload())
+	if err == nil && v > baton.TaskPayloadVersion {
+		return p, &NewerPayloadError{Type: t.Type(), Version: v}
+	}
+	if err == nil {
+		err = json.Unmarshal(t.Payload(), &p)
+	}
+	if err != nil {
 		return p, fmt.Errorf("decode %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
 	}
 	return p, nil

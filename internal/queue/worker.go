@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,13 +49,8 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	return mux
 }
 
-func decode(t *asynq.Task) (baton.TaskPayload, error) {
-	var p baton.TaskPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.MessageID == 0 {
-		return p, fmt.Errorf("decode %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
-	}
-	return p, nil
-}
+// decode reads a turn or deliver payload of any version this build knows (DecodeTask).
+func decode(t *asynq.Task) (baton.TaskPayload, error) { return DecodeTask(t) }
 
 func (w *Worker) handleTurn(ctx context.Context, t *asynq.Task) error {
 	p, err := decode(t)

@@ -80,6 +80,15 @@ func (s *Server) channelRoute(a channel.Adapter, rt channel.Route, store Channel
 		if err != nil {
 			return err
 		}
+		// After the signature check, so nobody spends another sender's allowance; before
+		// storing anything, so a refused batch is retried whole (and deduplicated).
+		for _, ev := range events {
+			if ev.Kind == baton.ChannelMessage {
+				if err := s.LimitSender(r.Context(), a.Name(), ev.Message.Sender.ID); err != nil {
+					return err
+				}
+			}
+		}
 		results := make([]channel.Result, 0, len(events))
 		for _, ev := range events {
 			// A failure stores part of a batch: the provider retries it, and what was stored is

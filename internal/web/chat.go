@@ -83,24 +83,25 @@ func (s *Server) MountChat(o ChatOptions) {
 	if u, err := url.Parse(o.PublicURL); err == nil && u.Host != "" {
 		c.origins[u.Scheme+"://"+u.Host] = true
 	}
-	// TODO(ratelimit): per-IP and per-conversation limits (429 with Retry-After) on these routes.
-	s.chatRoute("POST /v1/chat/sessions", 8<<10, c, c.createSession)
-	s.chatRoute("POST /v1/chat/messages", 16<<10, c, c.postMessage)
-	s.chatRoute("GET /v1/chat/messages", 0, c, c.history)
-	s.chatRoute("POST /v1/chat/feedback", 4<<10, c, c.feedback)
+	// Browsers call these unauthenticated: each client IP is limited (Limits.PerIP); a
+	// conversation flooding messages is caught by the loop detection.
+	s.chatRoute("POST /v1/chat/sessions", 8<<10, c, c.createSession, Browser)
+	s.chatRoute("POST /v1/chat/messages", 16<<10, c, c.postMessage, Browser)
+	s.chatRoute("GET /v1/chat/messages", 0, c, c.history, Browser)
+	s.chatRoute("POST /v1/chat/feedback", 4<<10, c, c.feedback, Browser)
 	s.chatRoute("GET /v1/chat/events", 0, c, c.events)
 }
 
 // chatRoute registers a chat route with its CORS handling: a request from another origin is
 // served (with CORS headers) only when that origin is allowed, and refused otherwise; its
 // preflight OPTIONS is answered here too.
-func (s *Server) chatRoute(pattern string, maxBody int64, c *chatAPI, h HandlerFunc) {
+func (s *Server) chatRoute(pattern string, maxBody int64, c *chatAPI, h HandlerFunc, opts ...RouteOption) {
 	s.Handle(pattern, Public, maxBody, func(w http.ResponseWriter, r *http.Request) error {
 		if err := c.cors(w, r); err != nil {
 			return err
 		}
 		return h(w, r)
-	})
+	}, opts...)
 	_, path, _ := strings.Cut(pattern, " ")
 	opt := "OPTIONS " + path
 	if c.preflights[opt] {

@@ -60,6 +60,8 @@ type Server struct {
 	registry   *prometheus.Registry
 	requests   *prometheus.HistogramVec
 	metricsKey string // bearer token /metrics requires; "" = none
+	limiter    RateLimiter
+	limits     Limits
 }
 
 // Options configure a Server.
@@ -76,6 +78,9 @@ type Options struct {
 	// MetricsElsewhere leaves /metrics off this server's routes: the app serves
 	// MetricsHandler on its own listener instead (BATON_METRICS_ADDR).
 	MetricsElsewhere bool
+	// Limiter enforces Limits (nil: no rate limits).
+	Limiter RateLimiter
+	Limits  Limits
 }
 
 // New builds a server with the health, metrics and auth routes registered.
@@ -87,6 +92,7 @@ func New(o Options) *Server {
 		mux: http.NewServeMux(), log: o.Log, auth: o.Auth,
 		secure:     strings.HasPrefix(o.PublicURL, "https://"),
 		sessionTTL: o.SessionTTL, db: o.DB, redis: o.Redis, registry: o.Registry, metricsKey: o.MetricsToken,
+		limiter: o.Limiter, limits: o.Limits,
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "baton_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
@@ -102,7 +108,7 @@ func New(o Options) *Server {
 		s.mux.Handle("GET /metrics", s.MetricsHandler())
 		s.routes = append(s.routes, "GET /metrics")
 	}
-	s.Handle("POST /v1/auth/session", Public, 4<<10, s.createSession)
+	s.Handle("POST /v1/auth/session", Public, 4<<10, s.createSession, limitIP("signin"))
 	s.Handle("DELETE /v1/auth/session", Agent, 0, s.deleteSession)
 	s.Handle("GET /v1/auth/me", Agent, 0, s.me)
 	return s
@@ -128,10 +134,17 @@ func (s *Server) MetricsHandler() http.Handler {
 }
 
 // Handle registers h for pattern ("METHOD /path") behind the access check, with a request body
-// limit (0 = 1 MiB).
-func (s *Server) Handle(pattern string, access Access, maxBody int64, h HandlerFunc) {
+// limit (0 = 1 MiB). Options mark routes for rate limiting, e.g. Browser.
+func (s *Server) Handle(pattern string, access Access, maxBody int64, h HandlerFunc, opts ...RouteOption) {
 	if maxBody == 0 {
 		maxBody = 1 << 20
+	}
+	var ro routeOptions
+	for _, o := range opts {
+		o(&ro)
+	}
+	if ro.ipScope != "" {
+		h = s.limitByIP(ro.ipScope, h)
 	}
 	s.routes = append(s.routes, pattern)
 	s.mux.Handle(pattern, s.wrap(pattern, access, maxBody, h))
@@ -310,6 +323,8 @@ func StatusOf(err error) (int, string, string) {
 		status = http.StatusForbidden
 	case errors.Is(err, baton.ErrTooLarge):
 		status = http.StatusRequestEntityTooLarge
+	case errors.As(err, new(*RateLimitedError)):
+		status = http.StatusTooManyRequests
 	case unavailable(err):
 		status = http.StatusServiceUnavailable
 	}
@@ -347,6 +362,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter.Seconds())))
+	}
+	var limited *RateLimitedError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(limited.retryAfterSeconds()))
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message = code, msg

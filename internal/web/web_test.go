@@ -119,10 +119,12 @@ func mountAll(t testing.TB, s *web.Server, db *postgres.DB, clock baton.Clock) {
 	}
 	s.MountWidget(wh)
 	s.MountConsole(console.Store{DB: db}, web.ConsoleSettings{"BATON_BOT_TONE": "friendly"})
+	s.MountLoops(db)
+	s.MountCustomers(db)
 }
 
 // mounted names the *web.Server methods mountAll calls.
-var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountStats", "MountChat", "MountAgentEvents", "MountWidget", "MountConsole"}
+var mounted = []string{"MountChannels", "MountConversations", "MountAgent", "MountUsers", "MountIntents", "MountKnowledge", "MountPrompts", "MountOps", "MountSwitches", "MountStats", "MountChat", "MountAgentEvents", "MountWidget", "MountConsole", "MountLoops", "MountCustomers"}
 
 var userSeq atomic.Int64
 
