@@ -252,7 +252,7 @@ func TestConcurrentTurnsOfOneConversation(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						if status, _ := tb.Post(t, testkit.Message(fmt.Sprintf("race-%d", c), "", fmt.Sprintf("race-%d-%d", c, m), "hello?")); status != 202 {
+						if status, _ := tb.Post(t, testkit.Message(fmt.Sprintf("race-%d", c), "", fmt.Sprintf("race-%d-%d", c, m), fmt.Sprintf("question %d?", m))); status != 202 {
 							t.Errorf("status %d", status)
 						}
 					}()

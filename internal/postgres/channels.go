@@ -29,8 +29,9 @@ func (db *DB) IngestSilent(ctx context.Context, in baton.Inbound, idle time.Dura
 	var res baton.IngestResult
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, ingestSQL, in.Channel, in.Sender.ID, in.Sender.Name, in.Sender.Email, in.Sender.Phone, now,
-			ext, in.Text, in.SentAt, sortAt, idle, baton.TaskTurn, taskIDPrefix(baton.TaskTurn), now, OutboxChannel).
-			Scan(&res.ConversationID, &res.MessageID, &res.Duplicate)
+			ext, in.Text, in.SentAt, sortAt, idle, baton.TaskTurn, taskIDPrefix(baton.TaskTurn), now, OutboxChannel,
+			nil, baton.CSATWindow). // a message stored silently is never a survey score
+			Scan(&res.ConversationID, &res.MessageID, &res.Duplicate, &res.CSAT, new(bool))
 		if err != nil || res.Duplicate {
 			return err
 		}

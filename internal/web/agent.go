@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/handoff"
@@ -41,13 +40,9 @@ const backlogLimit = 50
 func (s *Server) MountAgent(store AgentStore) {
 	s.Handle("GET /v1/agent/queue", Agent, 0, func(w http.ResponseWriter, r *http.Request) error {
 		u, _ := UserFrom(r.Context())
-		limit := 100
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 500 {
-				return baton.Invalid("limit must be 1..500")
-			}
-			limit = n
+		limit, err := limitParam(r, 100, 500)
+		if err != nil {
+			return err
 		}
 		items, err := store.AgentQueue(r.Context(), baton.ConversationFilter{Teams: u.TeamIDs, AllTeams: u.Role == baton.RoleAdmin, Limit: limit})
 		if err != nil {

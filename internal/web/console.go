@@ -66,9 +66,9 @@ func (s *Server) MountConsole(store ConsoleStore, settings ConsoleSettings) {
 		if _, err := store.ConversationTeam(r.Context(), id); err != nil {
 			return err
 		}
-		limit, err := intParam(r, "limit", 100)
-		if err != nil || limit < 1 || limit > 500 {
-			return baton.Invalid("limit must be 1..500")
+		limit, err := limitParam(r, 100, 500)
+		if err != nil {
+			return err
 		}
 		ts, err := store.TurnTraces(r.Context(), id, limit)
 		if err != nil {

@@ -277,9 +277,9 @@ func (s *Server) MountKnowledge(kb KnowledgeAPI) {
 		if err != nil || days < 1 || days > 365 {
 			return baton.Invalid("days must be 1..365")
 		}
-		limit, err := intParam(r, "limit", 50)
-		if err != nil || limit < 1 || limit > 500 {
-			return baton.Invalid("limit must be 1..500")
+		limit, err := limitParam(r, 50, 500)
+		if err != nil {
+			return err
 		}
 		gs, err := kb.Gaps(r.Context(), knowledge.GapOptions{Since: time.Duration(days) * 24 * time.Hour, Limit: limit})
 		if err != nil {
@@ -330,6 +330,15 @@ func (s *Server) MountKnowledge(kb KnowledgeAPI) {
 }
 
 // intParam parses an optional integer query parameter.
+// limitParam reads the "limit" query parameter: def when absent, else 1..most.
+func limitParam(r *http.Request, def, most int) (int, error) {
+	n, err := intParam(r, "limit", def)
+	if err != nil || n < 1 || n > most {
+		return 0, baton.Invalid("limit must be 1..%d", most)
+	}
+	return n, nil
+}
+
 func intParam(r *http.Request, name string, def int) (int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -26,13 +25,9 @@ const maxBulkIDs = 1000
 // in bulk.
 func (s *Server) MountOps(dl DeadLetters) {
 	s.Handle("GET /v1/admin/failed", Admin, 0, func(w http.ResponseWriter, r *http.Request) error {
-		limit := 100
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1000 {
-				return baton.Invalid("limit must be 1..1000")
-			}
-			limit = n
+		limit, err := limitParam(r, 100, 1000)
+		if err != nil {
+			return err
 		}
 		list, err := dl.List(r.Context(), limit)
 		if err != nil {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/batonhq/baton"
 )
@@ -17,13 +16,9 @@ type Loops interface {
 // They are muted; PUT /v1/conversations/{id}/mute with {"muted": false} lets the bot answer again.
 func (s *Server) MountLoops(l Loops) {
 	s.Handle("GET /v1/admin/loops", Admin, 0, func(w http.ResponseWriter, r *http.Request) error {
-		limit := 100
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1000 {
-				return baton.Invalid("limit must be 1..1000")
-			}
-			limit = n
+		limit, err := limitParam(r, 100, 1000)
+		if err != nil {
+			return err
 		}
 		list, err := l.ListLoops(r.Context(), limit)
 		if err != nil {
