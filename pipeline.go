@@ -44,6 +44,9 @@ const (
 type TaskPayload struct {
 	ConversationID int64 `json:"conversation_id"`
 	MessageID      int64 `json:"message_id"`
+	// Live: the customer watches the conversation live (the web chat), so the turn's start and
+	// end are published for the processing indicator; other channels are spared the cost.
+	Live bool `json:"live,omitempty"`
 }
 
 // TaskPayloadVersion is the version of the task payloads this build writes (as "v"). A payload

@@ -13,7 +13,9 @@ import (
 
 	"github.com/batonhq/baton/internal/fake"
 	"github.com/batonhq/baton/internal/llm"
+	"github.com/batonhq/baton/internal/postgres"
 	"github.com/batonhq/baton/internal/testkit"
+	"github.com/batonhq/baton/internal/web"
 	"github.com/batonhq/baton/knowledge"
 )
 
@@ -335,4 +337,11 @@ func spentCompletion(t *testing.T, tb *testkit.Baton, conv int64) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The web chat's turns carry TaskPayload.Live (set by the ingest SQL for postgres.LiveChannel).
+func TestWebChatIsTheLiveChannel(t *testing.T) {
+	if web.ChatChannel != postgres.LiveChannel {
+		t.Fatalf("web.ChatChannel %q != postgres.LiveChannel %q", web.ChatChannel, postgres.LiveChannel)
+	}
 }

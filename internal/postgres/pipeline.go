@@ -63,10 +63,15 @@ const ingestSQL = `WITH dup AS (
 		RETURNING id, conversation_id, processed_at IS NULL AS turn),
 	o AS (
 		INSERT INTO outbox (kind, payload, task_id, run_at, created_at)
-		SELECT $12, jsonb_build_object('conversation_id', conversation_id, 'message_id', id), $13 || id, $14, $6 FROM m WHERE turn),
+		SELECT $12, jsonb_build_object('conversation_id', conversation_id, 'message_id', id)
+			|| CASE WHEN $1 = '` + LiveChannel + `' THEN '{"live": true}'::jsonb ELSE '{}' END, $13 || id, $14, $6 FROM m WHERE turn),
 	n AS (SELECT pg_notify($15, '') FROM m WHERE turn)
 	SELECT conversation_id, id, false, NOT turn, (SELECT wake FROM c) FROM m LEFT JOIN n ON true
 	UNION ALL SELECT conversation_id, id, true, false, false FROM dup`
+
+// LiveChannel is the channel whose customers watch their conversation live (the web chat):
+// its turn tasks carry TaskPayload.Live.
+const LiveChannel = "web"
 
 // reopensSQL is true when a customer message opens a new episode of conversation c: the last
 // one was resolved, or the bot answered last and the conversation has idled since ($11).

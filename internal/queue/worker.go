@@ -57,7 +57,7 @@ func (w *Worker) handleTurn(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if w.Processing != nil {
+	if w.Processing != nil && p.Live {
 		w.Processing(p.ConversationID, true)
 		defer w.Processing(p.ConversationID, false) // on every path, so the indicator always ends
 	}
