@@ -1,8 +1,10 @@
 package baton
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Error kinds. Every layer wraps them; one function in internal/web maps them to HTTP statuses.
@@ -36,4 +38,21 @@ func Errorf(kind error, code, format string, args ...any) error {
 // Invalid is shorthand for a validation error with the code "invalid_request".
 func Invalid(format string, args ...any) error {
 	return Errorf(ErrInvalid, "invalid_request", format, args...)
+}
+
+// JSONProblem describes a JSON decoding error in words fit for a 4xx body or a log, without
+// quoting the input: where the syntax broke, which field had the wrong type, or that it ended
+// early.
+func JSONProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %s must be %s", typ.Field, typ.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of input"
+	}
+	return err.Error()
 }

@@ -105,7 +105,7 @@ func Validate(raw []byte, in SummaryInput) (Package, error) {
 	var w llmPackage
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&w); err != nil {
-		return Package{}, baton.Invalid("llm handoff package: not a JSON object: %s", jsonProblem(err))
+		return Package{}, baton.Invalid("llm handoff package: not a JSON object: %s", baton.JSONProblem(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Package{}, baton.Invalid("llm handoff package: text after the JSON object")
@@ -186,21 +186,6 @@ func Validate(raw []byte, in SummaryInput) (Package, error) {
 		p.Issue = capitalise(humanise(p.Intent)) + ": " + p.Issue
 	}
 	return p, nil
-}
-
-// jsonProblem describes a decode error without quoting the input.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %s has the wrong type (%s)", typ.Field, typ.Value)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "empty or cut short"
-	}
-	return "undecodable"
 }
 
 func knownValue(in SummaryInput, v string) bool {

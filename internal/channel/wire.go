@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -99,7 +98,7 @@ func DecodeWebhook(body []byte) (baton.Inbound, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return baton.Inbound{}, baton.Invalid("invalid JSON: %s", jsonProblem(err))
+		return baton.Inbound{}, baton.Invalid("invalid JSON: %s", baton.JSONProblem(err))
 	}
 	// Only whitespace may follow (dec.More is false before a stray ']' or '}').
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -135,20 +134,6 @@ func DecodeWebhook(body []byte) (baton.Inbound, error) {
 		return baton.Inbound{}, baton.Invalid("sender fields must not contain NUL characters")
 	}
 	return in, nil
-}
-
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %s must be %s", typ.Field, typ.Type)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of input"
-	}
-	return err.Error()
 }
 
 // OutboundBody is what the webhook channel POSTs for each reply.
